@@ -1,0 +1,286 @@
+"""Load ``config.yaml`` into one frozen, validated :class:`Config`.
+
+This is the only module that reads YAML or the environment. Every field carries its default and its help
+text; the README's configuration reference lists every key (``tests/test_docs.py`` checks that). Errors name
+the key and the offending value, e.g. ``sources[0].max_depth: -1 is not allowed: ...``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+
+from crawler.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 "
+    "touthunt/0.1 (health supervision monitoring)"
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = Field(
+        "sqlite:///var/touthunt.sqlite",
+        description="SQLAlchemy database URL. A relative SQLite path is resolved against the config file's folder.",
+    )
+    url_env: str = Field(
+        "",
+        description="Name of an environment variable holding the database URL (used instead of `url` when set; "
+        "keeps passwords out of the file).",
+    )
+    busy_timeout_seconds: float = Field(
+        30.0, gt=0, description="How long SQLite waits for a lock held by another process before failing."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _parse_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except Exception as exc:  # sqlalchemy raises ArgumentError for unparsable URLs
+            raise ValueError(f"not a database URL ({exc})") from exc
+        return value
+
+
+class NetworkConfig(_Section):
+    proxy: str = Field(
+        "",
+        description="HTTP proxy (`http://host:port`) used for every fetch, the browser included. Empty: direct.",
+    )
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="User-Agent header sent with every request.")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Download timeout per request, in seconds.")
+    max_page_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Responses larger than this are dropped with reason `too_large`."
+    )
+    retries: int = Field(2, ge=0, le=10, description="Retries of a request after a connection error or a 5xx answer.")
+    concurrency: int = Field(8, ge=1, le=256, description="Requests in flight at once, over all domains.")
+    concurrency_per_domain: int = Field(2, ge=1, le=64, description="Requests in flight at once to one domain.")
+    download_delay_seconds: float = Field(
+        0.5, ge=0, le=120, description="Pause between two requests to the same domain (politeness)."
+    )
+    max_redirects: int = Field(5, ge=0, le=50, description="Redirects followed before a URL fails as `redirect_loop`.")
+
+    @field_validator("proxy")
+    @classmethod
+    def _check_proxy(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class SourceConfig(_Section):
+    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Unique source name (ASCII).")
+    kind: Literal["site"] = Field("site", description="Source kind. `site`: crawl from start URLs following links.")
+    start_urls: tuple[str, ...] = Field(..., min_length=1, description="URLs the crawl starts from.")
+    max_depth: int = Field(2, ge=0, le=20, description="Links followed from a start URL (0: start URLs only).")
+    follow_external_hops: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="How many hops onto other domains to follow from a page (0: stay on the source's own domains; "
+        "1 discovers the domains a hub links to).",
+    )
+    allowed_domains: tuple[str, ...] = Field(
+        (), description="The source's own domains. Empty: the registrable domains of the start URLs."
+    )
+    obey_robots: bool = Field(True, description="Honour robots.txt for this source.")
+    schedule: str = Field("0 6 * * *", description="When the scheduler runs this source (cron text, 5 fields).")
+    enabled: bool = Field(True, description="A disabled source is kept in the file but never crawled.")
+
+    @field_validator("start_urls")
+    @classmethod
+    def _check_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("cron text needs 5 fields: minute hour day month weekday")
+        return value
+
+
+class ScoringConfig(_Section):
+    hit_threshold: int = Field(50, ge=1, le=100, description="Pages scoring at least this (0-100) become hits.")
+    lexicon_dir: str = Field(
+        "", description="Folder of lexicon data files replacing the bundled lexicon. Empty: the bundled one."
+    )
+
+
+class ExportConfig(_Section):
+    out_dir: str = Field("out", description="Default folder for exports, relative to the config file's folder.")
+    institute_code: str = Field(
+        "HZWJS", min_length=2, pattern=r"^[A-Za-z0-9]+$", description="Short code of the institute, used in file names."
+    )
+    institute_name: str = Field("瀚州市卫生健康监督所", min_length=2, description="Institute name printed on exports.")
+
+
+class PathsConfig(_Section):
+    var_dir: str = Field(
+        "var", description="Folder for the database, logs and crawl state, relative to the config file."
+    )
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every command.")
+
+
+class Config(_Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Where results are stored.")
+    network: NetworkConfig = Field(default_factory=NetworkConfig, description="How pages are fetched.")
+    sources: tuple[SourceConfig, ...] = Field((), description="What is crawled.")
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="How pages become hits.")
+    export: ExportConfig = Field(default_factory=ExportConfig, description="Referral exports.")
+    paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
+    logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
+    base_dir: Path = Field(Path("."), exclude=True, description="(internal) folder of the config file.")
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Config:
+        seen: set[str] = set()
+        for index, source in enumerate(self.sources):
+            if source.name in seen:
+                raise ValueError(f"sources[{index}].name: {source.name!r} is used by two sources")
+            seen.add(source.name)
+        return self
+
+    # Resolved values -------------------------------------------------------------------------------------
+
+    def resolve_path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def var_dir(self) -> Path:
+        return self.resolve_path(self.paths.var_dir)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with the secret variable applied and relative SQLite paths made absolute."""
+        raw = self.database.url
+        if self.database.url_env:
+            raw = os.environ.get(self.database.url_env, "")
+            if not raw:
+                raise ConfigError(
+                    f"database.url_env: environment variable {self.database.url_env!r} is not set or empty"
+                )
+        url = make_url(raw)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            db_path = Path(url.database)
+            if not db_path.is_absolute():
+                url = url.set(database=str((self.base_dir / db_path).resolve()))
+        return url.render_as_string(hide_password=False)
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"--source: no source named {name!r} (configured: {known})")
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
+    current = data
+    for part in loc:
+        try:
+            current = current[part]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, current
+
+
+def _format_validation_error(origin: str, data: Any, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        # pydantic adds the model-validator name or a union tag to some locations; keep the real path
+        loc = tuple(p for p in loc if p not in ("function-after",))
+        key = _key_path(loc)
+        found, value = _lookup(data, loc)
+        message = error["msg"].removeprefix("Value error, ")
+        if not loc:
+            lines.append(f"{origin}: {message}")
+        elif error["type"] == "extra_forbidden":
+            lines.append(f"{origin}: {key}: unknown key (value {value!r})")
+        elif error["type"] == "missing":
+            lines.append(f"{origin}: {key}: required key is missing")
+        elif found:
+            lines.append(f"{origin}: {key}: {value!r} is not allowed: {message}")
+        else:
+            lines.append(f"{origin}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, *, origin: str = "config", base_dir: Path | None = None) -> Config:
+    """Validate already-parsed YAML data; raises ConfigError naming the key and value."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: the top level must be a mapping of sections, not {type(data).__name__}")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(origin, data, exc)) from None
+    return config.model_copy(update={"base_dir": (base_dir or Path(".")).resolve()})
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH, *, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate a config file. ``overrides`` are merged over the file's top-level sections."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (pass --config PATH)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}:{where}: malformed YAML: {problem}") from None
+    if overrides:
+        data = {**(data or {}), **overrides}
+    return parse_config(data, origin=str(path), base_dir=path.parent)
+
+
+def iter_config_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[tuple[str, str]]:
+    """Every documented key as (dotted path, help text); list items appear as ``sources[].name``."""
+    keys: list[tuple[str, str]] = []
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        path = f"{prefix}{name}"
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (None,))[0] if getattr(annotation, "__origin__", None) else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(iter_config_keys(annotation, path + "."))
+        elif isinstance(inner, type) and issubclass(inner, BaseModel):
+            keys.extend(iter_config_keys(inner, path + "[]."))
+        else:
+            keys.append((path, field.description or ""))
+    return keys

@@ -1,0 +1,46 @@
+"""The items spiders emit and pipelines enrich: ``PageItem`` for a fetched page, ``FailureItem`` for a URL
+that could not become one. Both are plain dataclasses, so pipelines and tests build them without Scrapy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from keywords import ScoreResult
+
+
+@dataclass
+class PageItem:
+    # Set by the spider
+    source: str
+    url: str  # the URL first requested (start of the redirect chain)
+    final_url: str
+    http_status: int
+    html: str  # decoded body
+    encoding: str
+    fetched_at: datetime
+    depth: int = 0
+    redirect_chain: list[str] = field(default_factory=list)
+    referer: str | None = None
+    # Set by the pipelines
+    title: str = ""
+    text: str = ""
+    canonical_url: str = ""
+    domain: str = ""
+    registrable_domain: str = ""
+    content_hash: str = ""
+    score: ScoreResult | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FailureItem:
+    """A URL that produced no page; ``reason`` is a short stable code (timeout, http_404, too_large, ...)."""
+
+    source: str
+    url: str
+    reason: str
+    detail: str = ""
+    http_status: int | None = None

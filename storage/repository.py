@@ -1,0 +1,256 @@
+"""Reads and writes of touthunt's tables. Every function takes a ``Session`` and never commits: the caller
+(a pipeline batch, a command) owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from storage.models import (
+    CONTACT_KINDS,
+    Contact,
+    CrawlRun,
+    FetchFailure,
+    Hit,
+    Page,
+    ReferralExport,
+    ReferralItem,
+    Source,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """What the store pipeline hands to :func:`upsert_page`."""
+
+    canonical_url: str
+    url: str
+    final_url: str
+    domain: str
+    registrable_domain: str
+    title: str
+    text: str
+    content_hash: str
+    http_status: int
+    encoding: str
+    redirect_chain: list[str] = field(default_factory=list)
+    depth: int = 0
+    referer: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """The part of a score the database keeps."""
+
+    score: int
+    hit: bool
+    category: str | None
+    reasons: list[dict[str, Any]]
+    contacts: dict[str, list[str]]
+    lexicon_version: str
+
+
+# Sources and runs ---------------------------------------------------------------------------------------
+
+
+def ensure_source(session: Session, name: str, kind: str) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        source = Source(name=name, kind=kind)
+        session.add(source)
+        session.flush()
+    elif source.kind != kind:
+        source.kind = kind
+    return source
+
+
+def start_run(session: Session, source: Source) -> CrawlRun:
+    run = CrawlRun(source_id=source.id, status="running", started_at=utcnow(), error_reasons={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    pages_fetched: int | None = None,
+    error_reasons: dict[str, int] | None = None,
+    finish_reason: str | None = None,
+    message: str | None = None,
+) -> CrawlRun:
+    """Close a run; page, hit and error counts are recomputed from what the run actually stored."""
+    run = session.get_one(CrawlRun, run_id)
+    run.status = status
+    run.finished_at = utcnow()
+    if pages_fetched is not None:
+        run.pages_fetched = pages_fetched
+    if error_reasons is not None:
+        run.error_reasons = dict(sorted(error_reasons.items()))
+    run.errors = sum(int(v) for v in (run.error_reasons or {}).values())
+    if finish_reason is not None:
+        run.finish_reason = finish_reason
+    if message is not None:
+        run.message = message
+    run.pages_stored = len(session.scalars(select(Page.id).where(Page.last_run_id == run_id)).all())
+    return run
+
+
+def latest_runs(session: Session, limit: int = 20) -> Sequence[CrawlRun]:
+    stmt = select(CrawlRun).options(joinedload(CrawlRun.source)).order_by(CrawlRun.id.desc()).limit(limit)
+    return session.scalars(stmt).all()
+
+
+def run_failures(session: Session, run_id: int) -> Sequence[FetchFailure]:
+    return session.scalars(select(FetchFailure).where(FetchFailure.run_id == run_id).order_by(FetchFailure.id)).all()
+
+
+# Pages, hits, contacts --------------------------------------------------------------------------------
+
+
+def upsert_page(
+    session: Session, record: PageRecord, *, source_id: int, run_id: int | None, seen_at: datetime
+) -> tuple[Page, bool]:
+    """Insert a page or refresh the stored one with the same canonical URL; returns (page, created)."""
+    page = session.scalar(select(Page).where(Page.canonical_url == record.canonical_url))
+    created = page is None
+    if page is None:
+        page = Page(canonical_url=record.canonical_url, first_seen=seen_at, first_run_id=run_id, source_id=source_id)
+        session.add(page)
+    page.url = record.url
+    page.final_url = record.final_url
+    page.domain = record.domain
+    page.registrable_domain = record.registrable_domain
+    page.title = record.title
+    page.text = record.text
+    page.content_hash = record.content_hash
+    page.http_status = record.http_status
+    page.encoding = record.encoding
+    page.redirect_chain = list(record.redirect_chain)
+    page.depth = record.depth
+    page.referer = record.referer
+    page.last_seen = seen_at
+    page.last_run_id = run_id
+    session.flush()
+    return page, created
+
+
+def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime) -> tuple[Hit | None, bool]:
+    """Record a page's score: a hit is created the first time the page reaches the threshold and updated on
+    later crawls (its review status is kept). Returns (hit or None, created)."""
+    hit = session.scalar(select(Hit).where(Hit.page_id == page.id))
+    replace_contacts(session, page, score.contacts)
+    if hit is None and not score.hit:
+        return None, False
+    created = hit is None
+    if hit is None:
+        hit = Hit(page_id=page.id, status="new", created_at=at)
+        session.add(hit)
+    hit.score = score.score
+    hit.category = score.category or "scalper"
+    hit.reasons = score.reasons
+    hit.lexicon_version = score.lexicon_version
+    hit.updated_at = at
+    session.flush()
+    return hit, created
+
+
+def replace_contacts(session: Session, page: Page, contacts: dict[str, list[str]]) -> None:
+    wanted = {(kind, value) for kind in CONTACT_KINDS for value in contacts.get(kind, [])}
+    current = {(c.kind, c.value): c for c in page.contacts}
+    for key, contact in current.items():
+        if key not in wanted:
+            page.contacts.remove(contact)
+    for kind, value in sorted(wanted - current.keys()):
+        page.contacts.append(Contact(kind=kind, value=value))
+
+
+def record_failure(
+    session: Session, *, run_id: int, url: str, reason: str, detail: str = "", http_status: int | None = None
+) -> FetchFailure:
+    failure = FetchFailure(run_id=run_id, url=url, reason=reason, detail=detail[:2000], http_status=http_status)
+    session.add(failure)
+    return failure
+
+
+def list_hits(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_score: int = 0,
+    statuses: Iterable[str] = ("new", "confirmed"),
+) -> Sequence[Hit]:
+    """Hits first seen in [since, until), newest first."""
+    stmt = (
+        select(Hit)
+        .join(Hit.page)
+        .options(joinedload(Hit.page).joinedload(Page.source), selectinload(Hit.page).selectinload(Page.contacts))
+        .where(Hit.score >= min_score, Hit.status.in_(list(statuses)))
+        .order_by(Hit.created_at.desc(), Hit.score.desc(), Hit.id.desc())
+    )
+    if since is not None:
+        stmt = stmt.where(Hit.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Hit.created_at < until)
+    return session.scalars(stmt).unique().all()
+
+
+def contacts_by_kind(page: Page) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {kind: [] for kind in CONTACT_KINDS}
+    for contact in page.contacts:
+        grouped.setdefault(contact.kind, []).append(contact.value)
+    return {kind: sorted(values) for kind, values in grouped.items()}
+
+
+# Referral exports -------------------------------------------------------------------------------------
+
+
+def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> Sequence[Hit]:
+    """Hits not yet referred to ``authority`` and not dismissed, oldest first."""
+    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority)
+    stmt = (
+        select(Hit)
+        .join(Hit.page)
+        .options(joinedload(Hit.page).joinedload(Page.source), selectinload(Hit.page).selectinload(Page.contacts))
+        .where(Hit.status != "dismissed", Hit.score >= min_score, Hit.id.not_in(referred))
+        .order_by(Hit.created_at, Hit.id)
+    )
+    return session.scalars(stmt).unique().all()
+
+
+def record_export(
+    session: Session, *, authority: str, path: str, sha256: str, hits: Sequence[Hit], at: datetime
+) -> ReferralExport:
+    export = ReferralExport(authority=authority, path=path, sha256=sha256, item_count=len(hits), created_at=at)
+    session.add(export)
+    session.flush()
+    session.add_all(ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority) for hit in hits)
+    return export
+
+
+__all__ = [
+    "PageRecord",
+    "ScoreRecord",
+    "contacts_by_kind",
+    "ensure_source",
+    "finish_run",
+    "latest_runs",
+    "list_hits",
+    "record_export",
+    "record_failure",
+    "replace_contacts",
+    "run_failures",
+    "save_score",
+    "start_run",
+    "unreferred_hits",
+    "upsert_page",
+]
