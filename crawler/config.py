@@ -120,12 +120,17 @@ class ScoringConfig(_Section):
     )
 
 
-class ExportConfig(_Section):
+class ReferralsConfig(_Section):
     out_dir: str = Field("out", description="Default folder for exports, relative to the config file's folder.")
     institute_code: str = Field(
         "HZWJS", min_length=2, pattern=r"^[A-Za-z0-9]+$", description="Short code of the institute, used in file names."
     )
     institute_name: str = Field("瀚州市卫生健康监督所", min_length=2, description="Institute name printed on exports.")
+    platform_domains: tuple[str, ...] = Field(
+        (),
+        description="Extra platform hosts (besides the bundled list of major Chinese platforms); hits on a platform "
+        "are referred to cac as content, hits elsewhere to miit as sites.",
+    )
 
 
 class PathsConfig(_Section):
@@ -143,7 +148,7 @@ class Config(_Section):
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="How pages are fetched.")
     sources: tuple[SourceConfig, ...] = Field((), description="What is crawled.")
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="How pages become hits.")
-    export: ExportConfig = Field(default_factory=ExportConfig, description="Referral exports.")
+    referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, description="Referral exports.")
     paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
     base_dir: Path = Field(Path("."), exclude=True, description="(internal) folder of the config file.")
@@ -247,9 +252,7 @@ def parse_config(data: Any, *, origin: str = "config", base_dir: Path | None = N
     return config.model_copy(update={"base_dir": (base_dir or Path(".")).resolve()})
 
 
-def load_config(path: Path | str = DEFAULT_CONFIG_PATH, *, overrides: dict[str, Any] | None = None) -> Config:
-    """Read and validate a config file. ``overrides`` are merged over the file's top-level sections."""
-    path = Path(path)
+def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -263,9 +266,28 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH, *, overrides: dict[str, 
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}:{where}: malformed YAML: {problem}") from None
-    if overrides:
-        data = {**(data or {}), **overrides}
-    return parse_config(data, origin=str(path), base_dir=path.parent)
+    return data
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
+    """Read and validate a config file."""
+    path = Path(path)
+    return parse_config(_read_yaml(path), origin=str(path), base_dir=path.parent)
+
+
+def with_changes(config: Config, origin: str, **sections: Any) -> Config:
+    """A copy of ``config`` with whole top-level sections replaced, validated like a file."""
+    data = config.model_dump(mode="json", exclude={"base_dir"})
+    data.update(sections)
+    return parse_config(data, origin=origin, base_dir=config.base_dir)
+
+
+def load_sources(path: Path) -> list[dict[str, Any]]:
+    """The ``sources:`` list of a YAML file (e.g. the demo web's), unvalidated: pass it to with_changes."""
+    data = _read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
+    return data["sources"]
 
 
 def iter_config_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[tuple[str, str]]:

@@ -83,6 +83,7 @@ def finish_run(
     *,
     status: str,
     pages_fetched: int | None = None,
+    hits_new: int | None = None,
     error_reasons: dict[str, int] | None = None,
     finish_reason: str | None = None,
     message: str | None = None,
@@ -93,6 +94,8 @@ def finish_run(
     run.finished_at = utcnow()
     if pages_fetched is not None:
         run.pages_fetched = pages_fetched
+    if hits_new is not None:
+        run.hits_new = hits_new
     if error_reasons is not None:
         run.error_reasons = dict(sorted(error_reasons.items()))
     run.errors = sum(int(v) for v in (run.error_reasons or {}).values())
@@ -188,8 +191,10 @@ def list_hits(
     until: datetime | None = None,
     min_score: int = 0,
     statuses: Iterable[str] = ("new", "confirmed"),
+    seen_since: datetime | None = None,
 ) -> Sequence[Hit]:
-    """Hits first seen in [since, until), newest first."""
+    """Hits first found in [since, until) (and whose page was crawled again after ``seen_since``), newest
+    first."""
     stmt = (
         select(Hit)
         .join(Hit.page)
@@ -201,6 +206,8 @@ def list_hits(
         stmt = stmt.where(Hit.created_at >= since)
     if until is not None:
         stmt = stmt.where(Hit.created_at < until)
+    if seen_since is not None:
+        stmt = stmt.where(Page.last_seen >= seen_since)
     return session.scalars(stmt).unique().all()
 
 

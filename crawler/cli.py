@@ -1,0 +1,284 @@
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo.
+
+Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
+with its message and exit status 2; other known errors with exit status 1; never with a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from crawler.config import DEFAULT_CONFIG_PATH, Config, load_config
+from crawler.errors import ConfigError, TouthuntError
+from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
+from crawler.labels import failure_label
+from crawler.runner import RunSummary, run_source
+
+log = logging.getLogger("touthunt")
+
+
+def _setup_logging(config: Config) -> None:
+    logging.basicConfig(level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def with_config(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--config``, load it, and turn touthunt's errors into clean exits."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CONFIG_PATH,
+        show_default=True,
+        help="Configuration file.",
+    )
+    @functools.wraps(func)
+    def wrapper(config_path: Path, **kwargs: Any) -> Any:
+        try:
+            config = load_config(config_path)
+            _setup_logging(config)
+            return func(config, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"配置错误 (configuration error): {exc}", err=True)
+            sys.exit(2)
+        except TouthuntError as exc:
+            click.echo(f"错误: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def open_database(config: Config) -> Any:
+    """Engine + sessionmaker for the configured database, migrated to the newest schema."""
+    from storage.db import make_engine, make_sessionmaker, upgrade
+
+    engine = make_engine(config.database_url, busy_timeout_seconds=config.database.busy_timeout_seconds)
+    upgrade(engine)
+    return make_sessionmaker(engine)
+
+
+@click.group()
+@click.version_option(package_name="touthunt")
+def main() -> None:
+    """touthunt: 网络号贩子与医托有害信息监测平台."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@with_config
+def db_upgrade(config: Config) -> None:
+    """Create or migrate the database schema to the newest version."""
+    from storage.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(config.database_url, busy_timeout_seconds=config.database.busy_timeout_seconds)
+    upgrade(engine)
+    click.echo(f"数据库已是最新结构 (revision {current_revision(engine)}): {config.database_url}")
+
+
+def print_run(summary: RunSummary, out: TextIO | None = None) -> None:
+    reasons = "，".join(f"{failure_label(k)} {v}" for k, v in sorted(summary.error_reasons.items())) or "无"
+    click.echo(
+        f"[{summary.source}] 运行 #{summary.run_id} {summary.status}: 抓取 {summary.pages_fetched} 页, "
+        f"入库 {summary.pages_stored} 页, 新命中 {summary.hits_new} 条; 失败/丢弃: {reasons}",
+        file=out,
+    )
+    if summary.message:
+        click.echo(f"    {summary.message}", file=out)
+    click.echo(f"    日志: {summary.log_file}", file=out)
+
+
+def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
+    sessions = open_database(config)
+    if source_name:
+        sources = [config.source(source_name)]
+    else:
+        sources = [s for s in config.sources if s.enabled]
+    if not sources:
+        raise ConfigError("sources: no enabled source to crawl; add one to config.yaml")
+    summaries = []
+    for source in sources:
+        summary = run_source(config, source, sessions)
+        print_run(summary)
+        summaries.append(summary)
+    return summaries
+
+
+@main.command()
+@click.option("--source", "source_name", help="Crawl only this source (default: every enabled source).")
+@with_config
+def crawl(config: Config, source_name: str | None) -> None:
+    """Crawl the configured sources, each in its own process, and store pages, scores and hits."""
+    summaries = crawl_sources(config, source_name)
+    if any(s.status != "finished" for s in summaries):
+        sys.exit(1)
+
+
+def _parse_day(value: str) -> date:
+    if value == "today":
+        return datetime.now(CHINA).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-23 or 'today'") from None
+
+
+def query_hits(config: Config, *, day: str | None, since: str | None, min_score: int | None) -> list[dict[str, Any]]:
+    from storage import repository
+
+    sessions = open_database(config)
+    if day and since:
+        raise click.UsageError("give --date or --since, not both")
+    start = end = None
+    if since:
+        start = day_bounds(_parse_day(since))[0]
+    else:
+        start, end = day_bounds(_parse_day(day or "today"))
+    threshold = config.scoring.hit_threshold if min_score is None else min_score
+    with sessions() as session:
+        return [hit_row(h) for h in repository.list_hits(session, since=start, until=end, min_score=threshold)]
+
+
+@main.command()
+@click.option("--date", "day", help="Hits first found on this day (China time), e.g. 2026-11-23. Default: today.")
+@click.option("--since", help="Hits first found on or after this day (China time).")
+@click.option("--min-score", type=click.IntRange(0, 100), help="Lowest score shown (default: scoring.hit_threshold).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@with_config
+def hits(config: Config, day: str | None, since: str | None, min_score: int | None, fmt: str) -> None:
+    """The daily hit list, newest first."""
+    rows = query_hits(config, day=day, since=since, min_score=min_score)
+    if fmt == "json":
+        click.echo(render_json(rows))
+    elif fmt == "csv":
+        sys.stdout.buffer.write(render_csv(rows).encode("utf-8"))
+    else:
+        click.echo(render_table(rows))
+        click.echo(f"共 {len(rows)} 条命中", err=True)
+
+
+def _read_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"line {number}: invalid JSON ({exc.msg})"
+            continue
+        if not isinstance(record, dict) or not ("text" in record or "html" in record):
+            yield number, None, f"line {number}: a record needs an object with 'text' or 'html'"
+            continue
+        yield number, record, None
+
+
+@main.command()
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON Lines of {id, url, text} or {id, url, html}; '-' reads standard input.")  # fmt: skip
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the results (JSON Lines). Default: standard output.")  # fmt: skip
+@with_config
+def score(config: Config, input_path: Path, output_path: Path | None) -> None:
+    """Score records offline, without crawling or storing anything."""
+    from keywords import load_scorer
+    from spiders.extract import html_to_text
+
+    scorer = load_scorer(
+        config.resolve_path(config.scoring.lexicon_dir) if config.scoring.lexicon_dir else None,
+        hit_threshold=config.scoring.hit_threshold,
+    )
+    source = sys.stdin if str(input_path) == "-" else input_path.open(encoding="utf-8")
+    sink = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    scored = skipped = 0
+    try:
+        records = list(_read_records(source))
+        with click.progressbar(records, label="评分", file=sys.stderr, show_pos=True) as bar:
+            for number, record, error in bar:
+                if record is None:
+                    skipped += 1
+                    log.warning("skipped %s", error)
+                    sink.write(json.dumps({"line": number, "error": error}, ensure_ascii=False) + "\n")
+                    continue
+                text = record.get("text")
+                if text is None:
+                    text = html_to_text(str(record.get("html") or ""))[1]
+                result = score_to_output(record, scorer.score(str(text), url=record.get("url")))
+                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+                scored += 1
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if output_path:
+            sink.close()
+    click.echo(f"已评分 {scored} 条, 跳过 {skipped} 条", err=True)
+
+
+def score_to_output(record: dict[str, Any], result: Any) -> dict[str, Any]:
+    data = result.to_dict()
+    return {
+        "id": record.get("id"),
+        "url": record.get("url"),
+        "score": data["score"],
+        "hit": data["hit"],
+        "category": data["category"],
+        "reasons": data["reasons"],
+        "contacts": data["contacts"],
+        "lexicon_version": data["lexicon_version"],
+    }
+
+
+@main.command()
+@click.option("--authority", required=True, type=click.Choice(["cac", "miit"]),
+              help="cac: 网信 (content on platforms); miit: 通信管理局 (stand-alone sites).")  # fmt: skip
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the CSV (default: referrals.out_dir).")  # fmt: skip
+@with_config
+def export(config: Config, authority: str, out_dir: Path | None) -> None:
+    """Export hits not yet referred to an authority as a CSV (UTF-8 with BOM, Chinese headers)."""
+    from referrals.export import authority_label, export_unreferred
+    from referrals.platforms import load_platforms
+
+    sessions = open_database(config)
+    with sessions.begin() as session:
+        result = export_unreferred(
+            session,
+            authority=authority,
+            out_dir=out_dir or config.resolve_path(config.referrals.out_dir),
+            institute_code=config.referrals.institute_code,
+            platforms=load_platforms(config.referrals.platform_domains),
+            now=datetime.now(UTC),
+        )
+    if result is None:
+        click.echo(f"没有待移交{authority_label(authority)}的命中。")
+        return
+    click.echo(
+        f"已导出 {result.hits} 条命中 ({result.rows} 行) 待移交{authority_label(authority)}: {result.path}\n"
+        f"SHA-256: {result.sha256}"
+    )
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the demo exports (default: referrals.out_dir).")  # fmt: skip
+@with_config
+def demo(config: Config, out_dir: Path | None) -> None:
+    """Crawl the bundled demo web through its local replay proxy, print the hit list, write the exports."""
+    from crawler.demo import run_demo
+
+    run_demo(config, out_dir=out_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The Chinese words users read for touthunt's codes: hit categories, review statuses, authorities, run
+statuses and failure reasons. Codes stay English in data and code; only output uses these labels."""
+
+from __future__ import annotations
+
+CATEGORIES = {
+    "scalper": "号贩子/代挂号",
+    "medical_tout": "网络医托",
+    "illegal_medical_ad": "违法医疗广告",
+}
+
+HIT_STATUSES = {"new": "待审核", "confirmed": "已确认", "dismissed": "已排除"}
+
+AUTHORITIES = {
+    "cac": "网信部门",
+    "miit": "通信管理局",
+    "samr": "市场监管部门",
+    "police": "公安机关",
+}
+
+RUN_STATUSES = {"running": "运行中", "finished": "已完成", "failed": "失败", "interrupted": "已中断"}
+
+FAILURE_REASONS = {
+    "timeout": "超时",
+    "too_large": "页面过大",
+    "binary": "非文本内容",
+    "redirect_loop": "重定向循环",
+    "robots_disallowed": "robots.txt 禁止",
+    "dns_error": "域名无法解析",
+    "connection_refused": "连接被拒绝",
+    "connection_error": "连接错误",
+    "duplicate_url": "重复网址",
+    "store_error": "入库失败",
+}
+
+
+def category_label(code: str | None) -> str:
+    return CATEGORIES.get(code or "", code or "")
+
+
+def failure_label(reason: str) -> str:
+    if reason.startswith("http_"):
+        return f"HTTP {reason.removeprefix('http_')} 错误"
+    return FAILURE_REASONS.get(reason, reason)

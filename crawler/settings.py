@@ -1,0 +1,77 @@
+"""Scrapy settings derived from the typed Config: politeness, limits, and the one place where the order of
+pipelines, middlewares and extensions is set.
+
+Reordering or removing a pipeline is a one-line change to ``ITEM_PIPELINES`` below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from crawler.config import Config, SourceConfig
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.normalise.NormalisePipeline": 200,
+    "pipelines.score.ScorePipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.store.StorePipeline": 800,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # before Scrapy's HttpProxyMiddleware (750), which turns meta["proxy"] into a proxied request
+    "crawler.proxy.ProxyMiddleware": 740,
+}
+
+EXTENSIONS = {
+    "crawler.runrecorder.RunRecorder": 500,
+    "crawler.progress.Progress": 510,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+
+
+def build_settings(
+    config: Config, source: SourceConfig, *, run_id: int | None, log_file: Path | None
+) -> dict[str, Any]:
+    """All settings of one crawl process, as plain JSON-able values."""
+    net = config.network
+    settings: dict[str, Any] = {
+        "BOT_NAME": "touthunt",
+        "USER_AGENT": net.user_agent,
+        "ROBOTSTXT_OBEY": source.obey_robots,
+        "ROBOTSTXT_USER_AGENT": "touthunt",
+        "CONCURRENT_REQUESTS": net.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": net.concurrency_per_domain,
+        "DOWNLOAD_DELAY": net.download_delay_seconds,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_TIMEOUT": net.timeout_seconds,
+        "DOWNLOAD_MAXSIZE": net.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_ENABLED": net.retries > 0,
+        "RETRY_TIMES": net.retries,
+        "REDIRECT_MAX_TIMES": net.max_redirects,
+        "DEPTH_LIMIT": 0,  # the spider enforces max_depth and external hops itself
+        "COOKIES_ENABLED": False,
+        "HTTPPROXY_ENABLED": True,
+        "ITEM_PIPELINES": ITEM_PIPELINES,
+        "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
+        "EXTENSIONS": EXTENSIONS,
+        "LOG_LEVEL": config.logging.level,
+        "LOG_FILE": str(log_file) if log_file else None,
+        "LOG_FILE_APPEND": False,
+        "LOGSTATS_INTERVAL": 60.0,
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "TOUTHUNT_DATABASE_URL": config.database_url,
+        "TOUTHUNT_DB_BUSY_TIMEOUT": config.database.busy_timeout_seconds,
+        "TOUTHUNT_RUN_ID": run_id or 0,
+        "TOUTHUNT_SOURCE": source.model_dump(mode="json"),
+        "TOUTHUNT_PROXY": net.proxy,
+        "TOUTHUNT_HIT_THRESHOLD": config.scoring.hit_threshold,
+        "TOUTHUNT_LEXICON_DIR": str(config.resolve_path(config.scoring.lexicon_dir))
+        if config.scoring.lexicon_dir
+        else "",
+        "TOUTHUNT_STORE_BATCH": 50,
+        "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
+    }
+    return settings

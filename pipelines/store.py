@@ -1,0 +1,162 @@
+"""StorePipeline: write pages, scores, hits, contacts and fetch failures in batched transactions, off the
+reactor thread. A row that fails to write is rolled back alone (a savepoint per item) and counted; it never
+takes the rest of its batch with it.
+
+Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_DB_BUSY_TIMEOUT``, ``TOUTHUNT_RUN_ID``,
+``TOUTHUNT_SOURCE`` (name and kind), ``TOUTHUNT_STORE_BATCH``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.items import FailureItem, PageItem
+from storage import repository
+from storage.db import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def page_record(item: PageItem) -> repository.PageRecord:
+    return repository.PageRecord(
+        canonical_url=item.canonical_url,
+        url=item.url,
+        final_url=item.final_url,
+        domain=item.domain,
+        registrable_domain=item.registrable_domain,
+        title=item.title,
+        text=item.text,
+        content_hash=item.content_hash,
+        http_status=item.http_status,
+        encoding=item.encoding,
+        redirect_chain=item.redirect_chain,
+        depth=item.depth,
+        referer=item.referer,
+    )
+
+
+def score_record(item: PageItem) -> repository.ScoreRecord:
+    score = item.score
+    if score is None:
+        raise ValueError(f"page {item.url} reached the store unscored")
+    data = score.to_dict()
+    return repository.ScoreRecord(
+        score=data["score"],
+        hit=data["hit"],
+        category=data["category"],
+        reasons=data["reasons"],
+        contacts=data["contacts"],
+        lexicon_version=data["lexicon_version"],
+    )
+
+
+class PageWriter:
+    """Writes items for one run and source; usable without Scrapy (tests, offline imports)."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, run_id: int | None, source_id: int) -> None:
+        self.sessions = sessions
+        self.run_id = run_id
+        self.source_id = source_id
+        self.counts = {"pages_stored": 0, "pages_new": 0, "hits_new": 0, "failures_stored": 0, "store_errors": 0}
+        self._lock = threading.Lock()
+
+    def write(self, items: list[PageItem | FailureItem]) -> None:
+        with self._lock, self.sessions.begin() as session:
+            for item in items:
+                try:
+                    with session.begin_nested():
+                        self._write_one(session, item)
+                except (SQLAlchemyError, ValueError) as exc:
+                    self.counts["store_errors"] += 1
+                    log.error("could not store %s: %s", item.url, exc)
+
+    def _write_one(self, session: Session, item: PageItem | FailureItem) -> None:
+        if isinstance(item, FailureItem):
+            if self.run_id is not None:
+                repository.record_failure(
+                    session,
+                    run_id=self.run_id,
+                    url=item.url,
+                    reason=item.reason,
+                    detail=item.detail,
+                    http_status=item.http_status,
+                )
+                self.counts["failures_stored"] += 1
+            return
+        now = datetime.now(UTC)
+        page, created = repository.upsert_page(
+            session, page_record(item), source_id=self.source_id, run_id=self.run_id, seen_at=item.fetched_at
+        )
+        _hit, hit_created = repository.save_score(session, page, score_record(item), at=now)
+        self.counts["pages_stored"] += 1
+        self.counts["pages_new"] += int(created)
+        self.counts["hits_new"] += int(hit_created)
+
+
+class StorePipeline:
+    def __init__(
+        self, database_url: str, *, run_id: int | None, source: dict[str, Any], batch_size: int = 50,
+        busy_timeout: float = 30.0,
+    ) -> None:  # fmt: skip
+        self.database_url = database_url
+        self.run_id = run_id
+        self.source = source
+        self.batch_size = batch_size
+        self.busy_timeout = busy_timeout
+        self.buffer: list[PageItem | FailureItem] = []
+        self.writer: PageWriter | None = None
+        self.engine: Engine | None = None
+        self.crawler: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        settings = crawler.settings
+        run_id = settings.getint("TOUTHUNT_RUN_ID", 0) or None
+        pipeline = cls(
+            settings["TOUTHUNT_DATABASE_URL"],
+            run_id=run_id,
+            source=settings.getdict("TOUTHUNT_SOURCE"),
+            batch_size=settings.getint("TOUTHUNT_STORE_BATCH", 50),
+            busy_timeout=settings.getfloat("TOUTHUNT_DB_BUSY_TIMEOUT", 30.0),
+        )
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.engine = make_engine(self.database_url, busy_timeout_seconds=self.busy_timeout)
+        sessions = make_sessionmaker(self.engine)
+        with sessions.begin() as session:
+            source = repository.ensure_source(session, self.source["name"], self.source.get("kind", "site"))
+            source_id = source.id
+        self.writer = PageWriter(sessions, run_id=self.run_id, source_id=source_id)
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageItem | FailureItem):
+            self.buffer.append(item)
+            if len(self.buffer) >= self.batch_size:
+                await self._flush()
+        return item
+
+    async def _flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if batch and self.writer is not None:
+            await asyncio.to_thread(self.writer.write, batch)
+            self._publish_counts()
+
+    def _publish_counts(self) -> None:
+        if self.crawler is not None and self.writer is not None:
+            for key, value in self.writer.counts.items():
+                self.crawler.stats.set_value(f"touthunt/{key}", value)
+
+    async def close_spider(self) -> None:
+        await self._flush()
+        if self.engine is not None:
+            self.engine.dispose()

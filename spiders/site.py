@@ -1,0 +1,152 @@
+"""The generic ``site`` spider: crawl a source's start URLs, follow links within ``max_depth`` and at most
+``follow_external_hops`` hops onto other domains, and emit one item per URL: a ``PageItem`` with the decoded
+page, or a ``FailureItem`` with a stable reason code. No scoring and no database here.
+
+Depth counts links from a start URL. A hop is a link whose registrable domain differs from the page it was
+found on and is not one of the source's own domains; links inside a foreign domain cost depth, not hops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from crawler.config import SourceConfig
+from crawler.domains import host_of, registrable_domain
+from crawler.items import FailureItem, PageItem
+from spiders.decoding import UndecodableBody, decode_body
+from spiders.extract import extract_links
+
+log = logging.getLogger(__name__)
+_SKIPPED_EXTENSIONS = tuple(f".{ext}" for ext in IGNORED_EXTENSIONS)
+
+
+def failure_reason(failure: Failure) -> tuple[str, str, int | None]:
+    """Map a download failure to (reason code, human detail, HTTP status)."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return f"http_{status}", f"HTTP {status}", status
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        if "robots.txt" in text:
+            return "robots_disallowed", text, None
+        if "redirect" in text.lower():
+            return "redirect_loop", text, None
+        return "ignored", text, None
+    if isinstance(exc, CancelledError) and "max size" in str(exc):
+        return "too_large", str(exc), None
+    if isinstance(exc, TimeoutError | TCPTimedOutError):
+        return "timeout", str(exc) or "download timed out", None
+    if isinstance(exc, DNSLookupError):
+        return "dns_error", str(exc), None
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused", str(exc), None
+    if isinstance(exc, ResponseNeverReceived | ResponseFailed | ConnectionLost | ConnectError):
+        return "connection_error", repr(exc), None
+    return "error", f"{type(exc).__name__}: {exc}", None
+
+
+class SiteSpider(scrapy.Spider):
+    """Reads the ``TOUTHUNT_SOURCE`` setting (a source entry of config.yaml, as a dict)."""
+
+    name = "site"
+
+    def __init__(self, source: SourceConfig, **kwargs: Any) -> None:
+        super().__init__(name=f"site:{source.name}", **kwargs)
+        self.source = source
+        own = source.allowed_domains or tuple(host_of(u) for u in source.start_urls)
+        self.own_domains = frozenset(registrable_domain(d) for d in own)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+        source = SourceConfig.model_validate(crawler.settings.getdict("TOUTHUNT_SOURCE"))
+        spider = cls(source, *args, **kwargs)
+        spider._set_crawler(crawler)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.source.start_urls:
+            yield self._request(url, depth=0, hops=0, referer=None)
+
+    def _request(self, url: str, *, depth: int, hops: int, referer: str | None) -> Request:
+        return Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            meta={"th_depth": depth, "th_hops": hops, "th_referer": referer, "th_url": url},
+        )
+
+    def parse(self, response: Response) -> Iterator[PageItem | FailureItem | Request]:
+        meta = response.meta
+        first_url = meta.get("redirect_urls", [meta["th_url"]])[0]
+        self.crawler.stats.inc_value("touthunt/pages_fetched")
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        try:
+            html, encoding = decode_body(response.body, content_type)
+        except UndecodableBody as exc:
+            yield self._failure(
+                first_url, "binary", f"{exc}; Content-Type {content_type or 'missing'}", response.status
+            )
+            return
+        yield PageItem(
+            source=self.source.name,
+            url=first_url,
+            final_url=response.url,
+            http_status=response.status,
+            html=html,
+            encoding=encoding,
+            fetched_at=datetime.now(UTC),
+            depth=meta["th_depth"],
+            redirect_chain=[*meta.get("redirect_urls", []), response.url] if meta.get("redirect_urls") else [],
+            referer=meta["th_referer"],
+        )
+        yield from self._follow(response.url, html, meta["th_depth"], meta["th_hops"])
+
+    def _follow(self, page_url: str, html: str, depth: int, hops: int) -> Iterator[Request]:
+        if depth >= self.source.max_depth:
+            return
+        page_domain = registrable_domain(host_of(page_url))
+        for link in extract_links(html, page_url):
+            if link.lower().split("?")[0].endswith(_SKIPPED_EXTENSIONS):
+                continue
+            domain = registrable_domain(host_of(link))
+            link_hops = hops
+            if domain != page_domain and domain not in self.own_domains:
+                link_hops += 1
+            if domain in self.own_domains:
+                link_hops = 0
+            if link_hops > self.source.follow_external_hops:
+                self.crawler.stats.inc_value("touthunt/links_beyond_hops")
+                continue
+            yield self._request(link, depth=depth + 1, hops=link_hops, referer=page_url)
+
+    def on_error(self, failure: Failure) -> Iterator[FailureItem]:
+        request = failure.request  # type: ignore[attr-defined]
+        reason, detail, status = failure_reason(failure)
+        first_url = request.meta.get("redirect_urls", [request.meta.get("th_url", request.url)])[0]
+        yield self._failure(first_url, reason, detail, status)
+
+    def _failure(self, url: str, reason: str, detail: str, status: int | None) -> FailureItem:
+        self.crawler.stats.inc_value(f"touthunt/failures/{reason}")
+        log.warning("failed %s: %s (%s)", url, reason, detail)
+        return FailureItem(source=self.source.name, url=url, reason=reason, detail=detail, http_status=status)
