@@ -1,0 +1,101 @@
+"""Contact identifiers in page text: mainland mobile numbers, WeChat IDs and QQ numbers.
+
+Everything runs on the digits view of `keywords.normalise` (NFKC, t2s, ASCII lower-cased, Chinese and
+phone-speak digits mapped inside number-like runs, separators kept), so "１３８ １２３４ ５６７８",
+"①③⑧-1234-5678" and "幺三八 一二三四 五六七八" are all found, and so is a number split across lines.
+
+* mobile: 11 digits with a carrier prefix from the strict prefix table (13x, 145–149, 15x except 154, 162,
+  165–167, 170–178, 18x, 19x except 194); up to three separators between digits, optional +86/0086.
+  Value: the 11 digits.
+* wechat: an ID (a letter or ``_`` then 5–19 of letters, digits, ``_``, ``-``) or a mobile number right after
+  a WeChat cue (微信/威信/薇信/徽信/维信/V信/vx/wx/绿泡泡, or 加/+/➕ followed by V/微/W…), allowing short
+  fillers such as "号:" or "同号". Value: the ID in lower case (WeChat IDs are case-insensitive) or the
+  11 digits of the number; a number after a WeChat cue is reported as both wechat and mobile.
+* qq: 5–11 digits, first non-zero, right after a QQ cue (QQ/Q号/扣扣/企鹅/🐧). Value: the digits.
+
+Each `Contact` carries its span in the original text (the identifier itself, not the cue).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from keywords.normalise import NormalisedText
+
+__all__ = ["CONTACT_KINDS", "Contact", "contacts_by_kind", "extract_contacts"]
+
+CONTACT_KINDS: tuple[str, ...] = ("mobile", "wechat", "qq")
+
+_SEP = r"[\s\-.·_*#@~|/—–]"
+_MOBILE_BODY = rf"1[3-9](?:{_SEP}{{0,3}}[0-9]){{9}}"
+_STRICT_MOBILE = re.compile(r"1(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])\d{8}")
+
+_MOBILE = re.compile(rf"(?<![0-9])(?:(?:\+|00)?86{_SEP}{{0,3}})?({_MOBILE_BODY})(?![0-9])")
+
+_WECHAT_CUE = (
+    r"(?:(?:加|\+|➕)\s*(?:v信|vx|wx|微信|v|微|w)"
+    r"|(?<![a-z0-9])(?:vx|wx|weixin)(?![a-z])"
+    r"|微信|威信|薇信|徽信|维信|v信|绿泡泡)"
+)
+_QQ_CUE = r"(?:(?<![a-z0-9])qq(?![a-z])|q号|扣扣|企鹅|🐧)"
+# Short fillers between a cue and the identifier ("微信号：", "V信同号 ", "QQ群: ").
+_FILLER = r"(?:[^\S\n]|[:=\-—~>()\[\]【】<]|号码?|id|同号|号是|搜索?|是|账号|群){0,6}"
+_WECHAT_ID = r"[a-z_][a-z0-9_-]{5,19}(?![a-z0-9_-])"
+
+_WECHAT = re.compile(_WECHAT_CUE + _FILLER + rf"(?:({_MOBILE_BODY})(?![0-9])|({_WECHAT_ID}))")
+_QQ = re.compile(_QQ_CUE + _FILLER + r"([1-9](?:[ \-]?[0-9]){4,10})(?![0-9])")
+_NON_DIGIT = re.compile(r"[^0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One identifier: ``kind`` in `CONTACT_KINDS`, normalised ``value``, original ``[start, end)``."""
+
+    kind: str
+    value: str
+    start: int
+    end: int
+
+
+def _strict_mobile(raw: str) -> str | None:
+    digits = _NON_DIGIT.sub("", raw)
+    return digits if _STRICT_MOBILE.fullmatch(digits) else None
+
+
+def extract_contacts(text: NormalisedText) -> list[Contact]:
+    """All contacts in ``text``, sorted by original position then kind."""
+    view = text.digits
+    found: list[Contact] = []
+
+    for m in _MOBILE.finditer(view):
+        value = _strict_mobile(m.group(1))
+        if value:
+            start, end = text.digits_span(*m.span(1))
+            found.append(Contact("mobile", value, start, end))
+
+    for m in _WECHAT.finditer(view):
+        if m.group(1) is not None:
+            value = _strict_mobile(m.group(1))
+            if value is None:
+                continue
+            start, end = text.digits_span(*m.span(1))
+        else:
+            value = m.group(2)
+            start, end = text.digits_span(*m.span(2))
+        found.append(Contact("wechat", value, start, end))
+
+    for m in _QQ.finditer(view):
+        value = _NON_DIGIT.sub("", m.group(1))
+        start, end = text.digits_span(*m.span(1))
+        found.append(Contact("qq", value, start, end))
+
+    found.sort(key=lambda c: (c.start, CONTACT_KINDS.index(c.kind), c.end))
+    return found
+
+
+def contacts_by_kind(contacts: list[Contact]) -> dict[str, list[str]]:
+    """Sorted unique values per kind; every kind in `CONTACT_KINDS` is present."""
+    return {kind: sorted({c.value for c in contacts if c.kind == kind}) for kind in CONTACT_KINDS}

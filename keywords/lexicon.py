@@ -1,0 +1,248 @@
+"""The scoring lexicon: term lists, negators and the official-domain allow-list, loaded from data files.
+
+Layout of a lexicon directory (the default is ``keywords/data/``):
+
+* ``<group>.tsv`` for each group in `GROUPS`: one term per line, ``term<TAB>weight[<TAB>flags]``. ``#`` starts
+  a comment line; blank lines are ignored. Weights are positive, except in ``context.tsv`` (benign context,
+  e.g. crackdown news and official notices) where they must be negative. ``flags`` is a comma-separated list;
+  the only flag is ``boundary``: the term is short or ambiguous and counts only where it falls on jieba token
+  boundaries (see `keywords.tokenizer`).
+* ``patterns.tsv``: regular-expression rules run on the digits view, ``name<TAB>group<TAB>weight<TAB>regex``
+  (document numbers, "+V", prices); rule id ``<group>.<name>``, same weight signs as the term files.
+* ``negation.txt``: negators, one per line. A positive term directly preceded by one ("不代挂号", "拒绝倒号")
+  carries no weight.
+* ``domains.txt``: official domains and suffixes, one per line ("gov.cn", a booking platform, a hospital).
+
+Every term and negator is folded with the same skeleton folding as page text (`keywords.normalise`) before it
+is used. A malformed line, a term whose skeleton is empty, or two terms with the same skeleton raise
+`ValueError` naming ``file:line``. `lexicon_version` is a short sha256 over the data files' names and bytes, so
+every score can be traced to the exact lexicon that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from keywords.normalise import fold_term
+
+__all__ = [
+    "CATEGORY_OF_GROUP",
+    "CONTEXT_GROUP",
+    "DEFAULT_LEXICON_DIR",
+    "GROUPS",
+    "Lexicon",
+    "PatternRule",
+    "Term",
+    "lexicon_version",
+    "load_lexicon",
+]
+
+DEFAULT_LEXICON_DIR = Path(__file__).resolve().parent / "data"
+
+CONTEXT_GROUP = "context"
+
+#: Positive groups and the category each one votes for; the context group votes for none.
+CATEGORY_OF_GROUP: dict[str, str] = {
+    "service": "scalper",
+    "guarantee": "scalper",
+    "fees": "scalper",
+    "identity": "scalper",
+    "disguise": "scalper",
+    "cta": "scalper",
+    "tout": "medical_tout",
+    "ad_claims": "illegal_medical_ad",
+}
+
+GROUPS: tuple[str, ...] = (*CATEGORY_OF_GROUP, CONTEXT_GROUP)
+
+PATTERNS_FILE = "patterns.tsv"
+NEGATION_FILE = "negation.txt"
+DOMAINS_FILE = "domains.txt"
+_KNOWN_FLAGS = frozenset({"boundary"})
+_VERSION_LENGTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One lexicon entry. ``key`` is its skeleton, the string actually matched."""
+
+    group: str
+    text: str
+    key: str
+    weight: float
+    boundary: bool
+    source: str
+
+    @property
+    def rule_id(self) -> str:
+        return f"{self.group}.{self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class PatternRule:
+    """A regular-expression rule, matched against the digits view."""
+
+    group: str
+    name: str
+    weight: float
+    regex: re.Pattern[str]
+    source: str
+
+    @property
+    def rule_id(self) -> str:
+        return f"{self.group}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """All scoring data of one lexicon directory."""
+
+    directory: Path
+    terms: tuple[Term, ...]
+    patterns: tuple[PatternRule, ...]
+    negators: tuple[str, ...]
+    official_domains: tuple[str, ...]
+    version: str
+
+
+def _data_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in {".tsv", ".txt"})
+
+
+def lexicon_version(lexicon_dir: Path | None = None) -> str:
+    """Short sha256 over the names and contents of the lexicon's data files."""
+    directory = lexicon_dir or DEFAULT_LEXICON_DIR
+    digest = hashlib.sha256()
+    for path in _data_files(directory):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:_VERSION_LENGTH]
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered content lines: comments and blank lines skipped, line ends stripped."""
+    with path.open(encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.rstrip("\r\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            yield number, line
+
+
+def _parse_weight(group: str, weight_text: str, where: str) -> float:
+    try:
+        weight = float(weight_text)
+    except ValueError:
+        raise ValueError(f"{where}: weight {weight_text!r} is not a number") from None
+    if group == CONTEXT_GROUP and weight >= 0:
+        raise ValueError(f"{where}: context weights must be negative, got {weight_text}")
+    if group != CONTEXT_GROUP and weight <= 0:
+        raise ValueError(f"{where}: {group} weights must be positive, got {weight_text}")
+    return weight
+
+
+def _parse_term(group: str, path: Path, number: int, line: str) -> Term:
+    where = f"{path}:{number}"
+    fields = line.split("\t")
+    if len(fields) not in (2, 3):
+        raise ValueError(f"{where}: expected 'term<TAB>weight[<TAB>flags]', got {line!r}")
+    text = fields[0].strip()
+    weight = _parse_weight(group, fields[1].strip(), where)
+    flags = {f.strip() for f in fields[2].split(",") if f.strip()} if len(fields) == 3 else set()
+    unknown = flags - _KNOWN_FLAGS
+    if unknown:
+        raise ValueError(f"{where}: unknown flag(s) {sorted(unknown)}")
+    key = fold_term(text)
+    if not key:
+        raise ValueError(f"{where}: term {text!r} has an empty skeleton (only spaces, punctuation or symbols)")
+    source = f"{path.name}:{number}"
+    return Term(group=group, text=text, key=key, weight=weight, boundary="boundary" in flags, source=source)
+
+
+def _parse_pattern(path: Path, number: int, line: str) -> PatternRule:
+    where = f"{path}:{number}"
+    fields = line.split("\t")
+    if len(fields) != 4:
+        raise ValueError(f"{where}: expected 'name<TAB>group<TAB>weight<TAB>regex', got {line!r}")
+    name, group, weight_text, regex_text = (f.strip() for f in fields)
+    if group not in GROUPS:
+        raise ValueError(f"{where}: unknown group {group!r} (expected one of {list(GROUPS)})")
+    if not name or not regex_text:
+        raise ValueError(f"{where}: empty name or regex")
+    weight = _parse_weight(group, weight_text, where)
+    try:
+        regex = re.compile(regex_text)
+    except re.error as exc:
+        raise ValueError(f"{where}: bad regex {regex_text!r}: {exc}") from None
+    if regex.search(""):
+        raise ValueError(f"{where}: regex {regex_text!r} matches the empty string")
+    return PatternRule(group=group, name=name, weight=weight, regex=regex, source=f"{path.name}:{number}")
+
+
+def _plain_entries(path: Path) -> list[tuple[int, str]]:
+    return [(number, line.strip()) for number, line in _lines(path)]
+
+
+def load_lexicon(lexicon_dir: Path | None = None) -> Lexicon:
+    """Parse and validate a lexicon directory."""
+    directory = lexicon_dir or DEFAULT_LEXICON_DIR
+    known = {f"{g}.tsv" for g in GROUPS} | {PATTERNS_FILE, NEGATION_FILE, DOMAINS_FILE}
+    for path in _data_files(directory):
+        if path.name not in known:
+            raise ValueError(f"{path}: unknown lexicon file (expected one of {sorted(known)})")
+
+    terms: list[Term] = []
+    seen: dict[str, Term] = {}
+    for group in GROUPS:
+        path = directory / f"{group}.tsv"
+        for number, line in _lines(path):
+            term = _parse_term(group, path, number, line)
+            if term.key in seen:
+                first = seen[term.key]
+                raise ValueError(
+                    f"{path}:{number}: term {term.text!r} folds to {term.key!r}, "
+                    f"already defined at {first.source} as {first.text!r}"
+                )
+            seen[term.key] = term
+            terms.append(term)
+
+    patterns: list[PatternRule] = []
+    patterns_path = directory / PATTERNS_FILE
+    rule_ids = {t.rule_id for t in terms}
+    for number, line in _lines(patterns_path):
+        pattern = _parse_pattern(patterns_path, number, line)
+        if pattern.rule_id in rule_ids:
+            raise ValueError(f"{patterns_path}:{number}: rule id {pattern.rule_id!r} is already used")
+        rule_ids.add(pattern.rule_id)
+        patterns.append(pattern)
+
+    negators: list[str] = []
+    negation_path = directory / NEGATION_FILE
+    for number, entry in _plain_entries(negation_path):
+        key = fold_term(entry)
+        if not key:
+            raise ValueError(f"{negation_path}:{number}: negator {entry!r} has an empty skeleton")
+        negators.append(key)
+
+    domains: list[str] = []
+    domains_path = directory / DOMAINS_FILE
+    for number, entry in _plain_entries(domains_path):
+        domain = entry.lower().strip(".")
+        if "." not in domain or "/" in domain or ":" in domain or " " in domain:
+            raise ValueError(f"{domains_path}:{number}: {entry!r} is not a bare domain or suffix")
+        domains.append(domain)
+
+    return Lexicon(
+        directory=directory,
+        terms=tuple(terms),
+        patterns=tuple(patterns),
+        negators=tuple(negators),
+        official_domains=tuple(domains),
+        version=lexicon_version(directory),
+    )

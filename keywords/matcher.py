@@ -1,0 +1,116 @@
+"""Lexicon term matching: one Aho-Corasick automaton over every term, run once over a page's skeleton view.
+
+Raw automaton hits are filtered in this order:
+
+1. a term flagged ``boundary`` must sit on jieba token boundaries (`keywords.tokenizer`);
+2. a term with an ASCII letter at an edge must not touch another ASCII letter there in the original text
+   ("vx" counts in "vx:abc123" and "vx13812345678", not in "vxworks"; "加v" not in "加vip");
+3. a match fully contained in a longer surviving match is dropped (加号 inside 加号费, 黄牛 inside 黄牛号).
+
+Overlapping but not nested matches are both kept. A positive match directly preceded by a negator from
+``negation.txt`` (optionally followed by 任何/一切) is returned with ``negated=True``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ahocorasick
+
+from keywords.lexicon import CONTEXT_GROUP, Lexicon, Term
+
+if TYPE_CHECKING:
+    from keywords.normalise import NormalisedText
+    from keywords.tokenizer import TermTokenizer
+
+__all__ = ["Matcher", "TermMatch"]
+
+# Words allowed between a negator and the term it negates ("不提供任何代挂号服务").
+_NEGATION_FILLERS = ("任何", "一切")
+# How far back (in skeleton characters) a negator is looked for.
+_NEGATION_LOOKBACK = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TermMatch:
+    """A lexicon term found in a page. ``start``/``end`` index the original text."""
+
+    term: Term
+    start: int
+    end: int
+    negated: bool
+
+
+def _is_ascii_letter(ch: str) -> bool:
+    folded = unicodedata.normalize("NFKC", ch)
+    return len(folded) == 1 and folded.isascii() and folded.isalpha()
+
+
+class Matcher:
+    """Finds lexicon terms in normalised text."""
+
+    def __init__(self, lexicon: Lexicon, tokenizer: TermTokenizer) -> None:
+        self._tokenizer = tokenizer
+        self._automaton = ahocorasick.Automaton()
+        for index, term in enumerate(lexicon.terms):
+            self._automaton.add_word(term.key, index)
+        self._automaton.make_automaton()
+        self._terms = lexicon.terms
+        alternatives = sorted(lexicon.negators, key=len, reverse=True)
+        fillers = "|".join(_NEGATION_FILLERS)
+        self._negated_before = (
+            re.compile("(?:" + "|".join(map(re.escape, alternatives)) + f")(?:{fillers})?$")
+            if alternatives
+            else None
+        )
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return self._terms
+
+    def find(self, text: NormalisedText) -> list[TermMatch]:
+        """All surviving term matches, sorted by original start (then longest first)."""
+        skeleton = text.skeleton
+        spans: list[tuple[int, int, Term]] = []
+        for last, index in self._automaton.iter(skeleton):
+            term = self._terms[index]
+            start = last - len(term.key) + 1
+            end = last + 1
+            if term.boundary and not self._tokenizer.is_token_span(skeleton, start, end):
+                continue
+            if not self._ascii_edges_ok(text, term, start, end):
+                continue
+            spans.append((start, end, term))
+
+        spans.sort(key=lambda s: (s[0], -s[1]))
+        matches: list[TermMatch] = []
+        max_end = -1
+        for start, end, term in spans:
+            if end <= max_end:
+                continue  # nested in an earlier, longer match
+            max_end = end
+            orig_start, orig_end = text.skeleton_span(start, end)
+            negated = term.group != CONTEXT_GROUP and self._is_negated(skeleton, start)
+            matches.append(TermMatch(term=term, start=orig_start, end=orig_end, negated=negated))
+        return matches
+
+    def _is_negated(self, skeleton: str, start: int) -> bool:
+        if self._negated_before is None or start == 0:
+            return False
+        return self._negated_before.search(skeleton, max(0, start - _NEGATION_LOOKBACK), start) is not None
+
+    @staticmethod
+    def _ascii_edges_ok(text: NormalisedText, term: Term, start: int, end: int) -> bool:
+        original = text.original
+        if term.key[0].isascii() and term.key[0].isalpha():
+            before = text.skeleton_map[start] - 1
+            if before >= 0 and _is_ascii_letter(original[before]):
+                return False
+        if term.key[-1].isascii() and term.key[-1].isalpha():
+            after = text.skeleton_map[end - 1] + 1
+            if after < len(original) and _is_ascii_letter(original[after]):
+                return False
+        return True

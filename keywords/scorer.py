@@ -1,0 +1,172 @@
+"""Page scoring: turns matched terms, patterns, contacts and the URL into a 0..100 score with reasons.
+
+Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the reasons' weights):
+
+1. Evidence: lexicon terms (`keywords.matcher`), regex patterns (`keywords.patterns`), contacts
+   (`keywords.contacts`, rule ids ``contact.mobile|wechat|qq``) and the URL allow-list (``domain.official``).
+2. Repeats: per rule id, the first occurrence gets the rule's weight, the next `MAX_OCCURRENCES` - 1 get
+   `REPEAT_FACTOR` of it each, later occurrences are not reported.
+3. Negation: a positive term right after a negator ("不代挂号") is reported as ``negated.<rule id>`` with
+   weight 0.
+4. Co-occurrence: the *core* groups (service, guarantee, tout, ad_claims) are evidence on their own. The
+   *support* groups (fees, identity, disguise, cta) count in full only when the core weight is at least
+   `CORE_MIN`; otherwise they are multiplied by `SUPPORT_ALONE_FACTOR`. Contacts add `CONTACT_WEIGHTS` only
+   with core evidence (crackdown news quotes phone numbers too), otherwise they are listed with weight 0; a
+   WeChat contact that is the same number as a listed mobile adds nothing.
+5. Benign context (``context.*``: crackdown news, notices, hospital rules, document numbers) has negative
+   weights, and an official domain adds `OFFICIAL_DOMAIN_WEIGHT`.
+6. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 40 scores 50, raw 120
+   scores 75; the curve saturates, so no page reaches 100 by piling up keywords.
+7. ``hit = score >= hit_threshold``. ``category`` is the category whose positive reasons weigh most (ties:
+   scalper, medical_tout, illegal_medical_ad), or None when the score is 0 (no net positive evidence).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from keywords.contacts import contacts_by_kind, extract_contacts
+from keywords.domains import OfficialDomains
+from keywords.lexicon import CATEGORY_OF_GROUP, Lexicon, load_lexicon
+from keywords.matcher import Matcher
+from keywords.normalise import normalise
+from keywords.patterns import find_patterns
+from keywords.result import CATEGORIES, Reason, ScoreResult
+from keywords.tokenizer import TermTokenizer
+
+if TYPE_CHECKING:
+    from keywords.contacts import Contact
+    from keywords.normalise import NormalisedText
+
+__all__ = ["Scorer", "load_scorer"]
+
+HALF_SATURATION = 40.0
+REPEAT_FACTOR = 0.1
+MAX_OCCURRENCES = 4
+CORE_GROUPS = frozenset({"service", "guarantee", "tout", "ad_claims"})
+SUPPORT_GROUPS = frozenset({"fees", "identity", "disguise", "cta"})
+CORE_MIN = 10.0
+SUPPORT_ALONE_FACTOR = 0.3
+CONTACT_WEIGHTS: dict[str, float] = {"mobile": 12.0, "wechat": 12.0, "qq": 10.0}
+OFFICIAL_DOMAIN_WEIGHT = -60.0
+
+_CONTACT_GROUP = "contact"
+_NEGATED_GROUP = "negated"
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    rule_id: str
+    group: str
+    weight: float
+    start: int
+    end: int
+
+
+class Scorer:
+    """Scores page text. Build it once with `load_scorer`; `score` is pure and thread-compatible."""
+
+    def __init__(self, lexicon: Lexicon, *, hit_threshold: int = 50) -> None:
+        if not 0 <= hit_threshold <= 100:
+            raise ValueError(f"hit_threshold must be within 0..100, got {hit_threshold}")
+        self.lexicon = lexicon
+        self.hit_threshold = hit_threshold
+        self._tokenizer = TermTokenizer.for_lexicon(lexicon)
+        self._matcher = Matcher(lexicon, self._tokenizer)
+        self._domains = OfficialDomains(lexicon.official_domains)
+
+    @property
+    def lexicon_version(self) -> str:
+        return self.lexicon.version
+
+    def warm_up(self) -> None:
+        """Load jieba's dictionary now rather than on the first page that needs it."""
+        self._tokenizer.initialize()
+
+    def score(self, text: str, *, url: str | None = None) -> ScoreResult:
+        """Score the visible text of one page (first line usually the title); ``url`` enables the allow-list."""
+        normalised = normalise(text)
+        contacts = extract_contacts(normalised)
+        reasons = _weigh(text, self._evidence(normalised, contacts))
+        if url:
+            official = self._domains.match(url)
+            if official is not None:
+                reasons.append(Reason("domain.official", official.host, -1, -1, OFFICIAL_DOMAIN_WEIGHT))
+        reasons.sort(key=lambda r: (r.start, r.end, r.rule_id))
+
+        raw = max(0.0, sum(r.weight for r in reasons))
+        score = int(100.0 * raw / (raw + HALF_SATURATION) + 0.5)
+        return ScoreResult(
+            score=score,
+            hit=score >= self.hit_threshold,
+            category=_category(reasons) if score > 0 else None,
+            reasons=tuple(reasons),
+            contacts=contacts_by_kind(contacts),
+            lexicon_version=self.lexicon.version,
+        )
+
+    def _evidence(self, normalised: NormalisedText, contacts: list[Contact]) -> list[_Evidence]:
+        """Every piece of evidence with its base weight, before repeats and co-occurrence."""
+        evidence: list[_Evidence] = []
+        for match in self._matcher.find(normalised):
+            term = match.term
+            if match.negated:
+                rule_id, group = f"{_NEGATED_GROUP}.{term.rule_id}", _NEGATED_GROUP
+                evidence.append(_Evidence(rule_id, group, 0.0, match.start, match.end))
+            else:
+                evidence.append(_Evidence(term.rule_id, term.group, term.weight, match.start, match.end))
+        for pattern in find_patterns(self.lexicon.patterns, normalised):
+            rule = pattern.rule
+            evidence.append(_Evidence(rule.rule_id, rule.group, rule.weight, pattern.start, pattern.end))
+        mobiles = {c.value for c in contacts if c.kind == "mobile"}
+        for contact in contacts:
+            duplicate = contact.kind == "wechat" and contact.value in mobiles
+            weight = 0.0 if duplicate else CONTACT_WEIGHTS[contact.kind]
+            evidence.append(
+                _Evidence(f"{_CONTACT_GROUP}.{contact.kind}", _CONTACT_GROUP, weight, contact.start, contact.end)
+            )
+        return evidence
+
+
+def _weigh(text: str, evidence: list[_Evidence]) -> list[Reason]:
+    """Apply the repeat, co-occurrence and contact rules of the module docstring."""
+    by_rule: dict[str, list[_Evidence]] = defaultdict(list)
+    for item in sorted(evidence, key=lambda e: (e.start, e.end)):
+        by_rule[item.rule_id].append(item)
+
+    kept: list[tuple[_Evidence, float]] = []
+    for items in by_rule.values():
+        for index, item in enumerate(items[:MAX_OCCURRENCES]):
+            kept.append((item, item.weight if index == 0 else item.weight * REPEAT_FACTOR))
+
+    core = sum(w for item, w in kept if item.group in CORE_GROUPS)
+    has_core = core >= CORE_MIN
+    reasons: list[Reason] = []
+    for item, weight in kept:
+        if item.group in SUPPORT_GROUPS and not has_core:
+            weight *= SUPPORT_ALONE_FACTOR
+        elif item.group == _CONTACT_GROUP and not has_core:
+            weight = 0.0
+        weight = round(weight, 2) + 0.0  # "+ 0.0" turns -0.0 into 0.0
+        reasons.append(Reason(item.rule_id, text[item.start : item.end], item.start, item.end, weight))
+    return reasons
+
+
+def _category(reasons: list[Reason]) -> str | None:
+    totals: dict[str, float] = defaultdict(float)
+    for reason in reasons:
+        category = CATEGORY_OF_GROUP.get(reason.rule_id.split(".", 1)[0])
+        if category is not None and reason.weight > 0:
+            totals[category] += reason.weight
+    best = max(CATEGORIES, key=lambda c: (totals[c], -CATEGORIES.index(c)))
+    return best if totals[best] > 0 else None
+
+
+def load_scorer(lexicon_dir: Path | None = None, hit_threshold: int = 50) -> Scorer:
+    """Load the lexicon, build the automaton and initialise the jieba tokenizer; do this once per process."""
+    scorer = Scorer(load_lexicon(lexicon_dir), hit_threshold=hit_threshold)
+    scorer.warm_up()
+    return scorer

@@ -1,0 +1,80 @@
+"""The process's jieba tokenizer, used to confirm that short ambiguous terms are whole words.
+
+A term such as 加号 or 有号 is a scalper's offer in "医生可以加号" but only part of a word in "请加号码"
+or "没有号了". Terms flagged ``boundary`` in the lexicon count only where jieba (dictionary mode, ``HMM=False``
+for determinism) puts token boundaries at both ends of the match.
+
+`TermTokenizer` owns exactly one ``jieba.Tokenizer`` per lexicon version per process (in practice one per
+process): it is created lazily on first use, gets every lexicon term as a user word via ``add_word``, and keeps
+jieba's dictionary cache under the system temp dir. The global ``jieba.*`` functions are never used.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from typing import TYPE_CHECKING, ClassVar
+
+import jieba
+
+if TYPE_CHECKING:
+    from keywords.lexicon import Lexicon
+
+__all__ = ["TermTokenizer"]
+
+_CACHE_FILE = "touthunt-jieba.cache"
+# Characters of context on each side of a match that jieba sees when segmenting around it.
+_WINDOW = 12
+
+
+class TermTokenizer:
+    """Token-boundary checks for lexicon matches, backed by one lazily built ``jieba.Tokenizer``."""
+
+    _instances: ClassVar[dict[str, TermTokenizer]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._words = tuple(term.key for term in lexicon.terms)
+        self._jieba: jieba.Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_lexicon(cls, lexicon: Lexicon) -> TermTokenizer:
+        """The process-wide tokenizer for this lexicon version (created on first request)."""
+        with cls._instances_lock:
+            instance = cls._instances.get(lexicon.version)
+            if instance is None:
+                instance = cls._instances[lexicon.version] = cls(lexicon)
+            return instance
+
+    def initialize(self) -> jieba.Tokenizer:
+        """Load jieba's dictionary and the lexicon's user words (once); return the jieba tokenizer."""
+        with self._lock:
+            if self._jieba is None:
+                tokenizer = jieba.Tokenizer()
+                tokenizer.tmp_dir = tempfile.gettempdir()
+                tokenizer.cache_file = _CACHE_FILE
+                tokenizer.initialize()
+                for word in self._words:
+                    tokenizer.add_word(word)
+                self._jieba = tokenizer
+            return self._jieba
+
+    def segment(self, text: str) -> list[str]:
+        """Dictionary-mode segmentation of ``text`` (no HMM new-word discovery)."""
+        return list(self.initialize().cut(text, HMM=False))
+
+    def is_token_span(self, text: str, start: int, end: int) -> bool:
+        """Whether jieba puts token boundaries at both ``start`` and ``end`` of ``text[start:end]``.
+
+        Only a window of `_WINDOW` characters on each side is segmented, which keeps long pages cheap;
+        segmentation effects do not reach that far in dictionary mode.
+        """
+        lo = max(0, start - _WINDOW)
+        hi = min(len(text), end + _WINDOW)
+        boundaries = {lo}
+        pos = lo
+        for token in self.segment(text[lo:hi]):
+            pos += len(token)
+            boundaries.add(pos)
+        return start in boundaries and end in boundaries
