@@ -56,6 +56,10 @@ class ScoreRecord:
     lexicon_version: str
 
 
+# Loading a hit for display or export: its page, the page's source and contacts, in few queries.
+_HIT_LOAD = joinedload(Hit.page).options(joinedload(Page.source), selectinload(Page.contacts))
+
+
 # Sources and runs ---------------------------------------------------------------------------------------
 
 
@@ -198,7 +202,7 @@ def list_hits(
     stmt = (
         select(Hit)
         .join(Hit.page)
-        .options(joinedload(Hit.page).joinedload(Page.source), selectinload(Hit.page).selectinload(Page.contacts))
+        .options(_HIT_LOAD)
         .where(Hit.score >= min_score, Hit.status.in_(list(statuses)))
         .order_by(Hit.created_at.desc(), Hit.score.desc(), Hit.id.desc())
     )
@@ -227,7 +231,7 @@ def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> 
     stmt = (
         select(Hit)
         .join(Hit.page)
-        .options(joinedload(Hit.page).joinedload(Page.source), selectinload(Hit.page).selectinload(Page.contacts))
+        .options(_HIT_LOAD)
         .where(Hit.status != "dismissed", Hit.score >= min_score, Hit.id.not_in(referred))
         .order_by(Hit.created_at, Hit.id)
     )
