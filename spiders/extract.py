@@ -8,7 +8,7 @@ block elements start new lines.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urldefrag
+from urllib.parse import urldefrag, urljoin
 
 import lxml.html
 from lxml import etree

@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Request, Response
 from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -53,15 +61,16 @@ def failure_reason(failure: Failure) -> tuple[str, str, int | None]:
         if "redirect" in text.lower():
             return "redirect_loop", text, None
         return "ignored", text, None
-    if isinstance(exc, CancelledError) and "max size" in str(exc):
+    if isinstance(exc, DownloadCancelledError | CancelledError) and "max size" in str(exc):
         return "too_large", str(exc), None
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
+    if isinstance(exc, DownloadTimeoutError | TimeoutError | TCPTimedOutError):
         return "timeout", str(exc) or "download timed out", None
-    if isinstance(exc, DNSLookupError):
+    if isinstance(exc, CannotResolveHostError | DNSLookupError):
         return "dns_error", str(exc), None
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, DownloadConnectionRefusedError | ConnectionRefusedError):
         return "connection_refused", str(exc), None
-    if isinstance(exc, ResponseNeverReceived | ResponseFailed | ConnectionLost | ConnectError):
+    _connection = (DownloadFailedError, ResponseDataLossError, ResponseNeverReceived, ResponseFailed, ConnectionLost)
+    if isinstance(exc, (*_connection, ConnectError)):
         return "connection_error", repr(exc), None
     return "error", f"{type(exc).__name__}: {exc}", None
 
