@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from crawler.errors import ExportError
-from crawler.hitlist import CHINA, china_time
+from crawler.hitlist import CHINA
 from crawler.labels import AUTHORITIES, category_label
 from referrals.platforms import authority_for
 from storage import repository
@@ -27,6 +27,11 @@ CAC_HEADERS = ("序号", "线索编号", "类别", "评分", "网页标题", "�
                "命中词", "首次发现(北京时间)", "最近发现(北京时间)", "建议处置")  # fmt: skip
 MIIT_HEADERS = ("序号", "主域名", "涉及网页数", "线索编号", "类别", "最高评分", "网址", "手机号", "微信", "QQ",
                 "命中词", "首次发现(北京时间)", "最近发现(北京时间)", "建议处置")  # fmt: skip
+
+
+def china_clock(value: datetime) -> str:
+    """A time as people write it in a referral: China time, to the second, no zone suffix."""
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,8 @@ def cac_rows(hits: Sequence[Hit]) -> list[list[str | int]]:
             _contacts([hit], "wechat"),
             _contacts([hit], "qq"),
             _terms([hit]),
-            china_time(hit.page.first_seen),
-            china_time(hit.page.last_seen),
+            china_clock(hit.page.first_seen),
+            china_clock(hit.page.last_seen),
             "删除违法信息",
         ]  # fmt: skip
         for index, hit in enumerate(hits, start=1)
@@ -89,7 +94,7 @@ def miit_rows(hits: Sequence[Hit]) -> list[list[str | int]]:
             index, domain, len(group), " ".join(str(h.id) for h in group), _categories(group),
             max(h.score for h in group), "\n".join(h.page.final_url for h in group),
             _contacts(group, "mobile"), _contacts(group, "wechat"), _contacts(group, "qq"), _terms(group),
-            china_time(min(h.page.first_seen for h in group)), china_time(max(h.page.last_seen for h in group)),
+            china_clock(min(h.page.first_seen for h in group)), china_clock(max(h.page.last_seen for h in group)),
             "依法处置违法网站(停止接入/注销备案)",
         ])  # fmt: skip
     return rows
