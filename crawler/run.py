@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     # config.yaml decides the proxy; inherited proxy variables must not redirect the crawl
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         os.environ.pop(var, None)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     process.crawl(SiteSpider)
     process.start()
     return 0

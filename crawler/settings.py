@@ -22,6 +22,8 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # before Scrapy's HttpProxyMiddleware (750), which turns meta["proxy"] into a proxied request
     "crawler.proxy.ProxyMiddleware": 740,
+    # sees responses before Scrapy's RedirectMiddleware (600) so a loop fails with its own reason
+    "crawler.redirectloop.RedirectLoopMiddleware": 650,
 }
 
 EXTENSIONS = {
