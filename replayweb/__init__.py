@@ -9,6 +9,8 @@ correct crawl and scorer should reproduce (:func:`load_ground_truth`). See ``REA
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from replayweb.server import ReplayWeb
 from replayweb.site import DEFAULT_WEB_DIR, Route, Site, Web, WebError, load_web
 from replayweb.truth import CATEGORIES, FAILURES, LABELS, Contacts, TruthEntry, load_ground_truth
@@ -26,8 +28,14 @@ __all__ = [
     "TruthEntry",
     "Web",
     "WebError",
+    "demo_sources_path",
     "load_ground_truth",
     "load_web",
 ]
 
 DEMO_SOURCES = DEFAULT_WEB_DIR / "demo_sources.yaml"
+
+
+def demo_sources_path(web_dir: Path | str | None = None) -> Path:
+    """Path of ``demo_sources.yaml`` (the sources ``touthunt demo`` crawls) in ``web_dir`` or the packaged web."""
+    return (Path(web_dir) if web_dir is not None else DEFAULT_WEB_DIR) / "demo_sources.yaml"
