@@ -8,8 +8,8 @@ phone-speak digits mapped inside number-like runs, separators kept), so "１３�
   165–167, 170–178, 18x, 19x except 194); up to three separators between digits, optional +86/0086.
   Value: the 11 digits.
 * wechat: an ID (a letter or ``_`` then 5–19 of letters, digits, ``_``, ``-``) or a mobile number right after
-  a WeChat cue (微信/威信/薇信/徽信/维信/V信/vx/wx/绿泡泡, or 加/+/➕ followed by V/微/W…), allowing short
-  fillers such as "号:" or "同号". Value: the ID in lower case (WeChat IDs are case-insensitive) or the
+  a WeChat cue (微信/威信/薇信/徽信/维信/V信/vx/wx/绿泡泡, or 加/+/➕ followed by V/微/W…; up to two spaces
+  may split a cue, as in "V 信"), allowing short fillers such as "号:" or "同号". Value: the ID in lower case (WeChat IDs are case-insensitive) or the
   11 digits of the number; a number after a WeChat cue is reported as both wechat and mobile.
 * qq: 5–11 digits, first non-zero, right after a QQ cue (QQ/Q号/扣扣/企鹅/🐧). Value: the digits.
 
@@ -35,12 +35,19 @@ _STRICT_MOBILE = re.compile(r"1(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35
 
 _MOBILE = re.compile(rf"(?<![0-9])(?:(?:\+|00)?86{_SEP}{{0,3}})?({_MOBILE_BODY})(?![0-9])")
 
+
+def _spaced(words: tuple[str, ...]) -> str:
+    """Alternation of ``words`` (longest first) tolerating up to two spaces between characters ("V 信")."""
+    ordered = sorted(words, key=len, reverse=True)
+    return "(?:" + "|".join(r"\s{0,2}".join(map(re.escape, w)) for w in ordered) + ")"
+
+
 _WECHAT_CUE = (
-    r"(?:(?:加|\+|➕)\s*(?:v信|vx|wx|微信|v|微|w)"
+    rf"(?:(?:加|\+|➕)\s{{0,2}}{_spaced(('v信', 'vx', 'wx', '微信', 'v', '微', 'w'))}"
     r"|(?<![a-z0-9])(?:vx|wx|weixin)(?![a-z])"
-    r"|微信|威信|薇信|徽信|维信|v信|绿泡泡)"
+    rf"|{_spaced(('微信', '威信', '薇信', '徽信', '维信', 'v信', '绿泡泡'))})"
 )
-_QQ_CUE = r"(?:(?<![a-z0-9])qq(?![a-z])|q号|扣扣|企鹅|🐧)"
+_QQ_CUE = rf"(?:(?<![a-z0-9])qq(?![a-z])|{_spaced(('q号', '扣扣', '企鹅'))}|🐧)"
 # Short fillers between a cue and the identifier ("微信号：", "V信同号 ", "QQ群: ").
 _FILLER = r"(?:[^\S\n]|[:=\-—~>()\[\]【】<]|号码?|id|同号|号是|搜索?|是|账号|群){0,6}"
 _WECHAT_ID = r"[a-z_][a-z0-9_-]{5,19}(?![a-z0-9_-])"

@@ -4,11 +4,13 @@ Layout of a lexicon directory (the default is ``keywords/data/``):
 
 * ``<group>.tsv`` for each group in `GROUPS`: one term per line, ``term<TAB>weight[<TAB>flags]``. ``#`` starts
   a comment line; blank lines are ignored. Weights are positive, except in ``context.tsv`` (benign context,
-  e.g. crackdown news and official notices) where they must be negative. ``flags`` is a comma-separated list;
-  the only flag is ``boundary``: the term is short or ambiguous and counts only where it falls on jieba token
-  boundaries (see `keywords.tokenizer`).
-* ``patterns.tsv``: regular-expression rules run on the digits view, ``name<TAB>group<TAB>weight<TAB>regex``
-  (document numbers, "+V", prices); rule id ``<group>.<name>``, same weight signs as the term files.
+  e.g. crackdown news and official notices) where they must be negative. ``flags`` is a comma-separated list:
+  ``boundary`` -- the term is short or ambiguous and counts only where it falls on jieba token boundaries (see
+  `keywords.tokenizer`); ``with_core`` -- the evidence weighs nothing unless the page has core evidence
+  (see `keywords.scorer`).
+* ``patterns.tsv``: regular-expression rules run on the digits view,
+  ``name<TAB>group<TAB>weight<TAB>regex[<TAB>flags]`` (document numbers, "+V", prices); rule id
+  ``<group>.<name>``, same weight signs as the term files; the only flag is ``with_core``.
 * ``negation.txt``: negators, one per line. A positive term directly preceded by one ("不代挂号", "拒绝倒号")
   carries no weight.
 * ``domains.txt``: official domains and suffixes, one per line ("gov.cn", a booking platform, a hospital).
@@ -62,7 +64,8 @@ GROUPS: tuple[str, ...] = (*CATEGORY_OF_GROUP, CONTEXT_GROUP)
 PATTERNS_FILE = "patterns.tsv"
 NEGATION_FILE = "negation.txt"
 DOMAINS_FILE = "domains.txt"
-_KNOWN_FLAGS = frozenset({"boundary"})
+_TERM_FLAGS = frozenset({"boundary", "with_core"})
+_PATTERN_FLAGS = frozenset({"with_core"})
 _VERSION_LENGTH = 12
 
 
@@ -75,6 +78,7 @@ class Term:
     key: str
     weight: float
     boundary: bool
+    with_core: bool
     source: str
 
     @property
@@ -90,6 +94,7 @@ class PatternRule:
     name: str
     weight: float
     regex: re.Pattern[str]
+    with_core: bool
     source: str
 
     @property
@@ -147,6 +152,14 @@ def _parse_weight(group: str, weight_text: str, where: str) -> float:
     return weight
 
 
+def _parse_flags(field: str, allowed: frozenset[str], where: str) -> set[str]:
+    flags = {f.strip() for f in field.split(",") if f.strip()}
+    unknown = flags - allowed
+    if unknown:
+        raise ValueError(f"{where}: unknown flag(s) {sorted(unknown)} (allowed: {sorted(allowed)})")
+    return flags
+
+
 def _parse_term(group: str, path: Path, number: int, line: str) -> Term:
     where = f"{path}:{number}"
     fields = line.split("\t")
@@ -154,23 +167,29 @@ def _parse_term(group: str, path: Path, number: int, line: str) -> Term:
         raise ValueError(f"{where}: expected 'term<TAB>weight[<TAB>flags]', got {line!r}")
     text = fields[0].strip()
     weight = _parse_weight(group, fields[1].strip(), where)
-    flags = {f.strip() for f in fields[2].split(",") if f.strip()} if len(fields) == 3 else set()
-    unknown = flags - _KNOWN_FLAGS
-    if unknown:
-        raise ValueError(f"{where}: unknown flag(s) {sorted(unknown)}")
+    flags = _parse_flags(fields[2] if len(fields) == 3 else "", _TERM_FLAGS, where)
     key = fold_term(text)
     if not key:
         raise ValueError(f"{where}: term {text!r} has an empty skeleton (only spaces, punctuation or symbols)")
     source = f"{path.name}:{number}"
-    return Term(group=group, text=text, key=key, weight=weight, boundary="boundary" in flags, source=source)
+    return Term(
+        group=group,
+        text=text,
+        key=key,
+        weight=weight,
+        boundary="boundary" in flags,
+        with_core="with_core" in flags,
+        source=source,
+    )
 
 
 def _parse_pattern(path: Path, number: int, line: str) -> PatternRule:
     where = f"{path}:{number}"
     fields = line.split("\t")
-    if len(fields) != 4:
-        raise ValueError(f"{where}: expected 'name<TAB>group<TAB>weight<TAB>regex', got {line!r}")
-    name, group, weight_text, regex_text = (f.strip() for f in fields)
+    if len(fields) not in (4, 5):
+        raise ValueError(f"{where}: expected 'name<TAB>group<TAB>weight<TAB>regex[<TAB>flags]', got {line!r}")
+    name, group, weight_text, regex_text = (f.strip() for f in fields[:4])
+    flags = _parse_flags(fields[4] if len(fields) == 5 else "", _PATTERN_FLAGS, where)
     if group not in GROUPS:
         raise ValueError(f"{where}: unknown group {group!r} (expected one of {list(GROUPS)})")
     if not name or not regex_text:
@@ -182,7 +201,14 @@ def _parse_pattern(path: Path, number: int, line: str) -> PatternRule:
         raise ValueError(f"{where}: bad regex {regex_text!r}: {exc}") from None
     if regex.search(""):
         raise ValueError(f"{where}: regex {regex_text!r} matches the empty string")
-    return PatternRule(group=group, name=name, weight=weight, regex=regex, source=f"{path.name}:{number}")
+    return PatternRule(
+        group=group,
+        name=name,
+        weight=weight,
+        regex=regex,
+        with_core="with_core" in flags,
+        source=f"{path.name}:{number}",
+    )
 
 
 def _plain_entries(path: Path) -> list[tuple[int, str]]:

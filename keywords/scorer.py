@@ -8,16 +8,20 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
    `REPEAT_FACTOR` of it each, later occurrences are not reported.
 3. Negation: a positive term right after a negator ("不代挂号") is reported as ``negated.<rule id>`` with
    weight 0.
-4. Co-occurrence: the *core* groups (service, guarantee, tout, ad_claims) are evidence on their own. The
-   *support* groups (fees, identity, disguise, cta) count in full only when the core weight is at least
-   `CORE_MIN`; otherwise they are multiplied by `SUPPORT_ALONE_FACTOR`. Contacts add `CONTACT_WEIGHTS` only
-   with core evidence (crackdown news quotes phone numbers too), otherwise they are listed with weight 0; a
-   WeChat contact that is the same number as a listed mobile adds nothing.
-5. Benign context (``context.*``: crackdown news, notices, hospital rules, document numbers) has negative
+4. Quotation: on a page whose benign context weighs `QUOTED_CONTEXT` or less, positive evidence inside
+   quotation or title marks (news and notices quoting scalpers) is reported as ``quoted.<rule id>`` and
+   multiplied by `QUOTED_FACTOR`.
+5. Co-occurrence: the *core* groups (service, guarantee, tout, ad_claims) are evidence on their own; the page
+   "has core evidence" when their weights add up to at least `CORE_MIN`. The *support* groups (fees,
+   identity, disguise, cta) are multiplied by `SUPPORT_ALONE_FACTOR` without core evidence. Evidence flagged
+   ``with_core`` (prices) and contacts weigh nothing without core evidence (crackdown news quotes phone numbers
+   too) and are then listed with weight 0. Contacts weigh `CONTACT_WEIGHTS`; a WeChat contact that is the same
+   number as a listed mobile adds nothing.
+6. Benign context (``context.*``: crackdown news, notices, hospital rules, document numbers) has negative
    weights, and an official domain adds `OFFICIAL_DOMAIN_WEIGHT`.
-6. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 40 scores 50, raw 120
+7. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 40 scores 50, raw 120
    scores 75; the curve saturates, so no page reaches 100 by piling up keywords.
-7. ``hit = score >= hit_threshold``. ``category`` is the category whose positive reasons weigh most (ties:
+8. ``hit = score >= hit_threshold``. ``category`` is the category whose positive reasons weigh most (ties:
    scalper, medical_tout, illegal_medical_ad), or None when the score is 0 (no net positive evidence).
 """
 
@@ -30,10 +34,11 @@ from typing import TYPE_CHECKING
 
 from keywords.contacts import contacts_by_kind, extract_contacts
 from keywords.domains import OfficialDomains
-from keywords.lexicon import CATEGORY_OF_GROUP, Lexicon, load_lexicon
+from keywords.lexicon import CATEGORY_OF_GROUP, CONTEXT_GROUP, Lexicon, load_lexicon
 from keywords.matcher import Matcher
 from keywords.normalise import normalise
 from keywords.patterns import find_patterns
+from keywords.quotes import in_spans, quoted_spans
 from keywords.result import CATEGORIES, Reason, ScoreResult
 from keywords.tokenizer import TermTokenizer
 
@@ -52,9 +57,12 @@ CORE_MIN = 10.0
 SUPPORT_ALONE_FACTOR = 0.3
 CONTACT_WEIGHTS: dict[str, float] = {"mobile": 12.0, "wechat": 12.0, "qq": 10.0}
 OFFICIAL_DOMAIN_WEIGHT = -60.0
+QUOTED_FACTOR = 0.5
+QUOTED_CONTEXT = -20.0
 
 _CONTACT_GROUP = "contact"
-_NEGATED_GROUP = "negated"
+_NEGATED_PREFIX = "negated."
+_QUOTED_PREFIX = "quoted."
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,8 @@ class _Evidence:
     weight: float
     start: int
     end: int
+    with_core: bool = False
+    negated: bool = False
 
 
 class Scorer:
@@ -113,52 +123,64 @@ class Scorer:
         evidence: list[_Evidence] = []
         for match in self._matcher.find(normalised):
             term = match.term
-            if match.negated:
-                rule_id, group = f"{_NEGATED_GROUP}.{term.rule_id}", _NEGATED_GROUP
-                evidence.append(_Evidence(rule_id, group, 0.0, match.start, match.end))
-            else:
-                evidence.append(_Evidence(term.rule_id, term.group, term.weight, match.start, match.end))
-        for pattern in find_patterns(self.lexicon.patterns, normalised):
-            rule = pattern.rule
-            evidence.append(_Evidence(rule.rule_id, rule.group, rule.weight, pattern.start, pattern.end))
+            evidence.append(
+                _Evidence(
+                    term.rule_id, term.group, term.weight, match.start, match.end, term.with_core, match.negated
+                )
+            )
+        for found in find_patterns(self.lexicon.patterns, normalised):
+            rule = found.rule
+            evidence.append(_Evidence(rule.rule_id, rule.group, rule.weight, found.start, found.end, rule.with_core))
         mobiles = {c.value for c in contacts if c.kind == "mobile"}
         for contact in contacts:
             duplicate = contact.kind == "wechat" and contact.value in mobiles
             weight = 0.0 if duplicate else CONTACT_WEIGHTS[contact.kind]
-            evidence.append(
-                _Evidence(f"{_CONTACT_GROUP}.{contact.kind}", _CONTACT_GROUP, weight, contact.start, contact.end)
-            )
+            rule_id = f"{_CONTACT_GROUP}.{contact.kind}"
+            evidence.append(_Evidence(rule_id, _CONTACT_GROUP, weight, contact.start, contact.end, True))
         return evidence
 
 
 def _weigh(text: str, evidence: list[_Evidence]) -> list[Reason]:
-    """Apply the repeat, co-occurrence and contact rules of the module docstring."""
+    """Apply the repeat, negation, quotation and co-occurrence rules of the module docstring."""
     by_rule: dict[str, list[_Evidence]] = defaultdict(list)
     for item in sorted(evidence, key=lambda e: (e.start, e.end)):
-        by_rule[item.rule_id].append(item)
+        by_rule[(_NEGATED_PREFIX if item.negated else "") + item.rule_id].append(item)
 
-    kept: list[tuple[_Evidence, float]] = []
-    for items in by_rule.values():
+    # (rule id as reported, evidence, weight so far)
+    kept: list[tuple[str, _Evidence, float]] = []
+    for rule_id, items in by_rule.items():
         for index, item in enumerate(items[:MAX_OCCURRENCES]):
-            kept.append((item, item.weight if index == 0 else item.weight * REPEAT_FACTOR))
+            weight = 0.0 if item.negated else item.weight if index == 0 else item.weight * REPEAT_FACTOR
+            kept.append((rule_id, item, weight))
 
-    core = sum(w for item, w in kept if item.group in CORE_GROUPS)
-    has_core = core >= CORE_MIN
+    context = sum(w for _, item, w in kept if item.group == CONTEXT_GROUP)
+    if context <= QUOTED_CONTEXT:
+        quotes = quoted_spans(text)
+        kept = [
+            (_QUOTED_PREFIX + rule_id, item, weight * QUOTED_FACTOR)
+            if weight > 0 and in_spans(quotes, item.start, item.end)
+            else (rule_id, item, weight)
+            for rule_id, item, weight in kept
+        ]
+
+    has_core = sum(w for _, item, w in kept if item.group in CORE_GROUPS) >= CORE_MIN
     reasons: list[Reason] = []
-    for item, weight in kept:
-        if item.group in SUPPORT_GROUPS and not has_core:
-            weight *= SUPPORT_ALONE_FACTOR
-        elif item.group == _CONTACT_GROUP and not has_core:
-            weight = 0.0
+    for rule_id, item, weight in kept:
+        if not has_core:
+            if item.with_core or item.group == _CONTACT_GROUP:
+                weight = 0.0
+            elif item.group in SUPPORT_GROUPS:
+                weight *= SUPPORT_ALONE_FACTOR
         weight = round(weight, 2) + 0.0  # "+ 0.0" turns -0.0 into 0.0
-        reasons.append(Reason(item.rule_id, text[item.start : item.end], item.start, item.end, weight))
+        reasons.append(Reason(rule_id, text[item.start : item.end], item.start, item.end, weight))
     return reasons
 
 
 def _category(reasons: list[Reason]) -> str | None:
     totals: dict[str, float] = defaultdict(float)
     for reason in reasons:
-        category = CATEGORY_OF_GROUP.get(reason.rule_id.split(".", 1)[0])
+        rule_id = reason.rule_id.removeprefix(_QUOTED_PREFIX)
+        category = CATEGORY_OF_GROUP.get(rule_id.split(".", 1)[0])
         if category is not None and reason.weight > 0:
             totals[category] += reason.weight
     best = max(CATEGORIES, key=lambda c: (totals[c], -CATEGORIES.index(c)))
