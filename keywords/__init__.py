@@ -7,7 +7,7 @@ The package is pure (no Scrapy, no database, no network).
 from __future__ import annotations
 
 from keywords.lexicon import lexicon_version
-from keywords.normalise import NormalisedText, normalise
+from keywords.normalisation import NormalisedText, normalise
 from keywords.result import Reason, ScoreResult
 from keywords.scorer import Scorer, load_scorer
 

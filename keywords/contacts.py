@@ -1,6 +1,6 @@
 """Contact identifiers in page text: mainland mobile numbers, WeChat IDs and QQ numbers.
 
-Everything runs on the digits view of `keywords.normalise` (NFKC, t2s, ASCII lower-cased, Chinese and
+Everything runs on the digits view of `keywords.normalisation` (NFKC, t2s, ASCII lower-cased, Chinese and
 phone-speak digits mapped inside number-like runs, separators kept), so "１３８ １２３４ ５６７８",
 "①③⑧-1234-5678" and "幺三八 一二三四 五六七八" are all found, and so is a number split across lines.
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from keywords.normalise import NormalisedText
+    from keywords.normalisation import NormalisedText
 
 __all__ = ["CONTACT_KINDS", "Contact", "contacts_by_kind", "extract_contacts"]
 

@@ -15,7 +15,7 @@ Layout of a lexicon directory (the default is ``keywords/data/``):
   carries no weight.
 * ``domains.txt``: official domains and suffixes, one per line ("gov.cn", a booking platform, a hospital).
 
-Every term and negator is folded with the same skeleton folding as page text (`keywords.normalise`) before it
+Every term and negator is folded with the same skeleton folding as page text (`keywords.normalisation`) before it
 is used. A malformed line, a term whose skeleton is empty, or two terms with the same skeleton raise
 `ValueError` naming ``file:line``. `lexicon_version` is a short sha256 over the data files' names and bytes, so
 every score can be traced to the exact lexicon that produced it.
@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from keywords.normalise import fold_term
+from keywords.normalisation import fold_term
 
 __all__ = [
     "CATEGORY_OF_GROUP",

@@ -5,7 +5,10 @@ Raw automaton hits are filtered in this order:
 1. a term flagged ``boundary`` must sit on jieba token boundaries (`keywords.tokenizer`);
 2. a term with an ASCII letter at an edge must not touch another ASCII letter there in the original text
    ("vx" counts in "vx:abc123" and "vx13812345678", not in "vxworks"; "加v" not in "加vip");
-3. a match fully contained in a longer surviving match is dropped (加号 inside 加号费, 黄牛 inside 黄牛号).
+3. a match must not straddle a sentence break (comma, full stop, colon, newline, …) while other characters
+   of it are adjacent: "陪诊，服务费" is not 陪诊服务 and "一键预约\n专家号" is not 预约专家号, but the evenly
+   spaced evasion "代，挂，号" still is 代挂号;
+4. a match fully contained in a longer surviving match is dropped (加号 inside 加号费, 黄牛 inside 黄牛号).
 
 Overlapping but not nested matches are both kept. A positive match directly preceded by a negator from
 ``negation.txt`` (optionally followed by 任何/一切) is returned with ``negated=True``.
@@ -23,7 +26,7 @@ import ahocorasick
 from keywords.lexicon import CONTEXT_GROUP, Lexicon, Term
 
 if TYPE_CHECKING:
-    from keywords.normalise import NormalisedText
+    from keywords.normalisation import NormalisedText
     from keywords.tokenizer import TermTokenizer
 
 __all__ = ["Matcher", "TermMatch"]
@@ -32,6 +35,8 @@ __all__ = ["Matcher", "TermMatch"]
 _NEGATION_FILLERS = ("任何", "一切")
 # How far back (in skeleton characters) a negator is looked for.
 _NEGATION_LOOKBACK = 10
+# Characters that end a clause; see rule 3 of the module docstring.
+_BREAKS = frozenset(",，.。;；!！?？、:：|｜\n\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,18 @@ class TermMatch:
     start: int
     end: int
     negated: bool
+
+
+def _straddles_break(text: NormalisedText, start: int, end: int) -> bool:
+    """Rule 3: some neighbouring characters are adjacent, others are separated by a clause break."""
+    indices = text.skeleton_map[start:end]
+    adjacent = broken = False
+    for a, b in zip(indices, indices[1:]):
+        if b <= a + 1:
+            adjacent = True
+        elif not _BREAKS.isdisjoint(text.original[a + 1 : b]):
+            broken = True
+    return adjacent and broken
 
 
 def _is_ascii_letter(ch: str) -> bool:
@@ -82,6 +99,8 @@ class Matcher:
             if term.boundary and not self._tokenizer.is_token_span(skeleton, start, end):
                 continue
             if not self._ascii_edges_ok(text, term, start, end):
+                continue
+            if _straddles_break(text, start, end):
                 continue
             spans.append((start, end, term))
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from keywords.lexicon import PatternRule
-    from keywords.normalise import NormalisedText
+    from keywords.normalisation import NormalisedText
 
 __all__ = ["PatternMatch", "find_patterns"]
 

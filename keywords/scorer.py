@@ -36,7 +36,7 @@ from keywords.contacts import contacts_by_kind, extract_contacts
 from keywords.domains import OfficialDomains
 from keywords.lexicon import CATEGORY_OF_GROUP, CONTEXT_GROUP, Lexicon, load_lexicon
 from keywords.matcher import Matcher
-from keywords.normalise import normalise
+from keywords.normalisation import normalise
 from keywords.patterns import find_patterns
 from keywords.quotes import in_spans, quoted_spans
 from keywords.result import CATEGORIES, Reason, ScoreResult
@@ -44,7 +44,7 @@ from keywords.tokenizer import TermTokenizer
 
 if TYPE_CHECKING:
     from keywords.contacts import Contact
-    from keywords.normalise import NormalisedText
+    from keywords.normalisation import NormalisedText
 
 __all__ = ["Scorer", "load_scorer"]
 

@@ -1,0 +1,153 @@
+"""Tests for keywords.matcher and keywords.tokenizer: one automaton, jieba boundaries, nesting, negation."""
+
+from __future__ import annotations
+
+import jieba
+import pytest
+
+from keywords.lexicon import Lexicon, load_lexicon
+from keywords.matcher import Matcher
+from keywords.normalisation import normalise
+from keywords.tokenizer import TermTokenizer
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def matcher(lexicon: Lexicon) -> Matcher:
+    return Matcher(lexicon, TermTokenizer.for_lexicon(lexicon))
+
+
+def _rules(matcher: Matcher, text: str) -> list[str]:
+    return [m.term.rule_id for m in matcher.find(normalise(text))]
+
+
+def test_one_tokenizer_per_lexicon_version_and_never_jiebas_global(lexicon: Lexicon) -> None:
+    tokenizer = TermTokenizer.for_lexicon(lexicon)
+    assert TermTokenizer.for_lexicon(lexicon) is tokenizer
+    inner = tokenizer.initialize()
+    assert tokenizer.initialize() is inner
+    assert inner is not jieba.dt
+    assert isinstance(inner, jieba.Tokenizer)
+
+
+def test_lexicon_terms_are_jieba_user_words(lexicon: Lexicon) -> None:
+    tokenizer = TermTokenizer.for_lexicon(lexicon)
+    assert tokenizer.segment("可以代挂号吗") == ["可以", "代挂号", "吗"]
+    assert tokenizer.segment("找陪诊师") == ["找", "陪诊师"]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "expected"),
+    [
+        ("可以加号", 2, 4, True),
+        ("加号码", 0, 2, False),
+        ("没有号了", 1, 3, False),
+        ("专家号今天有号", 5, 7, True),
+    ],
+)
+def test_token_span(lexicon: Lexicon, text: str, start: int, end: int, expected: bool) -> None:
+    assert TermTokenizer.for_lexicon(lexicon).is_token_span(text, start, end) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("医生可以加号", "service.加号"),
+        ("专家号今天有号", "service.有号"),
+        ("本周出号，先到先得", "service.出号"),
+        ("帮忙约号", "service.约号"),
+        ("找人跑腿买药", "disguise.跑腿"),
+    ],
+)
+def test_boundary_terms_count_on_token_boundaries(matcher: Matcher, text: str, rule: str) -> None:
+    assert rule in _rules(matcher, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["请加号码前缀", "请留下您的电话号码", "现在没有号了", "出号码牌", "有关系统维护的公告"],
+)
+def test_boundary_terms_inside_other_words_do_not_count(matcher: Matcher, text: str) -> None:
+    rules = _rules(matcher, text)
+    assert not any(r in rules for r in ("service.加号", "service.有号", "service.出号", "guarantee.有关系"))
+
+
+def test_nested_match_is_suppressed_by_the_longer_one(matcher: Matcher) -> None:
+    assert _rules(matcher, "加号费800") == ["fees.加号费"]
+    assert _rules(matcher, "黄牛号") == ["service.黄牛号"]
+    assert _rules(matcher, "祖传秘方") == ["tout.祖传秘方"]
+    assert _rules(matcher, "加vx") == ["cta.加vx"]
+
+
+def test_overlapping_matches_are_both_kept(matcher: Matcher) -> None:
+    # 代挂号 and 号源 share 号 but neither contains the other.
+    assert _rules(matcher, "代挂号源") == ["service.代挂号", "service.号源"]
+
+
+def test_matches_cover_evasive_spellings_and_map_to_original(matcher: Matcher) -> None:
+    text = "专业 代@挂#號，專\u200b家\u200b號"
+    matches = matcher.find(normalise(text))
+    assert [(m.term.rule_id, text[m.start : m.end]) for m in matches] == [
+        ("service.代挂号", "代@挂#號"),
+        ("service.专家号", "專\u200b家\u200b號"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("vx:abc123", True),
+        ("vx13812345678", True),
+        ("VX：abc", True),
+        ("下载vxworks", False),
+        ("加vip群", False),
+        ("加v：abc", True),
+    ],
+)
+def test_ascii_terms_do_not_match_inside_words(matcher: Matcher, text: str, present: bool) -> None:
+    rules = _rules(matcher, text)
+    assert any(r in rules for r in ("cta.vx", "cta.加v")) is present
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("本平台不代挂号", "service.代挂号"),
+        ("我们不提供任何代挂号服务", "service.代挂号"),
+        ("严禁倒号", "service.倒号"),
+        ("本院免收服务费", "fees.服务费"),
+    ],
+)
+def test_negated_terms_are_flagged(matcher: Matcher, text: str, rule: str) -> None:
+    [match] = [m for m in matcher.find(normalise(text)) if m.term.rule_id == rule]
+    assert match.negated
+
+
+def test_unnegated_and_context_terms_are_not_flagged(matcher: Matcher) -> None:
+    matches = matcher.find(normalise("代挂号，不打击"))
+    assert [(m.term.rule_id, m.negated) for m in matches] == [("service.代挂号", False), ("context.打击", False)]
+
+
+def test_results_are_sorted_by_original_position(matcher: Matcher) -> None:
+    matches = matcher.find(normalise("私聊 专家号 当天可挂 服务费 代挂号"))
+    starts = [m.start for m in matches]
+    assert starts == sorted(starts)
+    assert len(matches) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("陪诊，服务费", ["disguise.陪诊", "fees.服务费"]),
+        ("600元一个，号满可加", ["guarantee.号满可加"]),
+        ("一键预约\n专家号", ["service.专家号"]),
+        ("代，挂，号", ["service.代挂号"]),
+        ("代 挂 号", ["service.代挂号"]),
+    ],
+)
+def test_matches_do_not_straddle_clause_breaks(matcher: Matcher, text: str, rules: list[str]) -> None:
+    assert _rules(matcher, text) == rules
