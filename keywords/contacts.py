@@ -9,8 +9,9 @@ phone-speak digits mapped inside number-like runs, separators kept), so "１３�
   Value: the 11 digits.
 * wechat: an ID (a letter or ``_`` then 5–19 of letters, digits, ``_``, ``-``) or a mobile number right after
   a WeChat cue (微信/威信/薇信/徽信/维信/V信/vx/wx/绿泡泡, or 加/+/➕ followed by V/微/W…; up to two spaces
-  may split a cue, as in "V 信"), allowing short fillers such as "号:" or "同号". Value: the ID in lower case (WeChat IDs are case-insensitive) or the
-  11 digits of the number; a number after a WeChat cue is reported as both wechat and mobile.
+  may split a cue, as in "V 信"), allowing short fillers such as "号:" or "同号". Value: the ID in lower case
+  (WeChat IDs are case-insensitive) or the 11 digits of the number; a number after a WeChat cue is reported
+  as both wechat and mobile.
 * qq: 5–11 digits, first non-zero, right after a QQ cue (QQ/Q号/扣扣/企鹅/🐧). Value: the digits.
 
 Each `Contact` carries its span in the original text (the identifier itself, not the cue).

@@ -43,7 +43,5 @@ class OfficialDomains:
             return None
         for entry in self._entries:
             if host == entry or host.endswith("." + entry):
-                return OfficialMatch(
-                    host=host, registrable_domain=parts.top_domain_under_public_suffix, entry=entry
-                )
+                return OfficialMatch(host=host, registrable_domain=parts.top_domain_under_public_suffix, entry=entry)
         return None

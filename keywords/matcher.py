@@ -16,6 +16,7 @@ Overlapping but not nested matches are both kept. A positive match directly prec
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ def _straddles_break(text: NormalisedText, start: int, end: int) -> bool:
     """Rule 3: some neighbouring characters are adjacent, others are separated by a clause break."""
     indices = text.skeleton_map[start:end]
     adjacent = broken = False
-    for a, b in zip(indices, indices[1:]):
+    for a, b in itertools.pairwise(indices):
         if b <= a + 1:
             adjacent = True
         elif not _BREAKS.isdisjoint(text.original[a + 1 : b]):
@@ -79,9 +80,7 @@ class Matcher:
         alternatives = sorted(lexicon.negators, key=len, reverse=True)
         fillers = "|".join(_NEGATION_FILLERS)
         self._negated_before = (
-            re.compile("(?:" + "|".join(map(re.escape, alternatives)) + f")(?:{fillers})?$")
-            if alternatives
-            else None
+            re.compile("(?:" + "|".join(map(re.escape, alternatives)) + f")(?:{fillers})?$") if alternatives else None
         )
 
     @property
@@ -96,11 +95,10 @@ class Matcher:
             term = self._terms[index]
             start = last - len(term.key) + 1
             end = last + 1
+            if not self._ascii_edges_ok(text, term, start, end) or _straddles_break(text, start, end):
+                continue
+            # The jieba check is the expensive one: last.
             if term.boundary and not self._tokenizer.is_token_span(skeleton, start, end):
-                continue
-            if not self._ascii_edges_ok(text, term, start, end):
-                continue
-            if _straddles_break(text, start, end):
                 continue
             spans.append((start, end, term))
 

@@ -8,6 +8,7 @@ these spans on pages that also carry benign context.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 __all__ = ["in_spans", "quoted_spans"]
 
@@ -15,9 +16,7 @@ __all__ = ["in_spans", "quoted_spans"]
 _MAX_QUOTE = 200
 _PAIRS = (("“", "”"), ("「", "」"), ("『", "』"), ("《", "》"), ("‘", "’"), ('"', '"'), ("＂", "＂"))
 _QUOTE = re.compile(
-    "|".join(
-        f"{re.escape(o)}[^{re.escape(o)}{re.escape(c)}\\n]{{1,{_MAX_QUOTE}}}{re.escape(c)}" for o, c in _PAIRS
-    )
+    "|".join(f"{re.escape(o)}[^{re.escape(o)}{re.escape(c)}\\n]{{1,{_MAX_QUOTE}}}{re.escape(c)}" for o, c in _PAIRS)
 )
 
 
@@ -27,5 +26,6 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
 
 
 def in_spans(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether ``[start, end)`` lies inside one of ``spans``."""
-    return any(qs <= start and end <= qe for qs, qe in spans)
+    """Whether ``[start, end)`` lies inside one of ``spans`` (sorted and non-overlapping, as returned above)."""
+    index = bisect_right(spans, (start, float("inf"))) - 1
+    return index >= 0 and end <= spans[index][1]

@@ -124,9 +124,7 @@ class Scorer:
         for match in self._matcher.find(normalised):
             term = match.term
             evidence.append(
-                _Evidence(
-                    term.rule_id, term.group, term.weight, match.start, match.end, term.with_core, match.negated
-                )
+                _Evidence(term.rule_id, term.group, term.weight, match.start, match.end, term.with_core, match.negated)
             )
         for found in find_patterns(self.lexicon.patterns, normalised):
             rule = found.rule
