@@ -7,10 +7,11 @@ the original text it came from, so that evidence can be highlighted in the origi
 
 Views (see `NormalisedText`):
 
-* ``skeleton`` -- for term matching. Per character: zero-width/bidi characters dropped, NFKC (full-width to
-  half-width, circled/super/subscript digits to ASCII; dingbat circled digits that NFKC leaves alone are mapped
-  by their Unicode digit value), OpenCC ``t2s`` on the whole text, ASCII lower-cased, and every character whose
-  Unicode category is Z*, P*, S* or C* removed (so only letters, marks and numbers remain).
+* ``skeleton`` -- for term matching. Per character: zero-width/bidi characters and lone surrogates dropped,
+  NFKC (full-width to half-width, circled/super/subscript digits to ASCII; dingbat circled digits that NFKC
+  leaves alone are mapped by their Unicode digit value), OpenCC ``t2s`` on the whole text, ASCII lower-cased,
+  and every character whose Unicode category is Z*, P*, S* or C* removed (so only letters, marks and numbers
+  remain).
 * ``digits`` -- for contact extraction. The same folding but separators are kept, and inside runs that look
   like numbers (at least five digit characters, optionally separated by up to three spaces, dashes, dots or
   underscores) Chinese numerals and phone-speak digits (幺=1, 两=2, 拐=7, 洞=0, 勾=9, 壹贰叁…) become ASCII
@@ -100,7 +101,8 @@ def _convert_t2s(text: str) -> str:
 @cache
 def _fold_char(ch: str) -> str:
     """Fold one original character: drop invisibles, NFKC, dingbat digits, ASCII lower-case."""
-    if ch in _INVISIBLE:
+    if ch in _INVISIBLE or "\ud800" <= ch <= "\udfff":
+        # Lone surrogates (from surrogateescape decoding) carry no text and cannot be passed to OpenCC.
         return ""
     folded = unicodedata.normalize("NFKC", ch)
     if folded == ch and unicodedata.category(ch) == "No":

@@ -148,8 +148,8 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[Reason]:
     kept: list[tuple[str, _Evidence, float]] = []
     for rule_id, items in by_rule.items():
         for index, item in enumerate(items[:MAX_OCCURRENCES]):
-            weight = 0.0 if item.negated else item.weight if index == 0 else item.weight * REPEAT_FACTOR
-            kept.append((rule_id, item, weight))
+            weight = item.weight if index == 0 else item.weight * REPEAT_FACTOR
+            kept.append((rule_id, item, 0.0 if item.negated else weight))
 
     context = sum(w for _, item, w in kept if item.group == CONTEXT_GROUP)
     if context <= QUOTED_CONTEXT:
@@ -165,7 +165,7 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[Reason]:
     reasons: list[Reason] = []
     for rule_id, item, weight in kept:
         if not has_core:
-            if item.with_core or item.group == _CONTACT_GROUP:
+            if item.with_core:  # prices and every contact
                 weight = 0.0
             elif item.group in SUPPORT_GROUPS:
                 weight *= SUPPORT_ALONE_FACTOR

@@ -116,6 +116,14 @@ def test_skeleton_keeps_chinese_numerals() -> None:
     assert "幺三八" in n.skeleton
 
 
+def test_lone_surrogates_and_control_characters_are_dropped() -> None:
+    text = "代挂号\udcff专家号\x00！"
+    n = normalise(text)
+    assert n.skeleton == "代挂号专家号"
+    assert "\udcff" not in n.digits
+    _assert_maps_consistent(n)
+
+
 def test_empty_and_symbol_only_text() -> None:
     assert normalise("").skeleton == ""
     n = normalise("，。！@#￥%……&*（）——  ")
