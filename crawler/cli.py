@@ -204,7 +204,9 @@ def score(config: Config, input_path: Path, output_path: Path | None) -> None:
     scored = skipped = 0
     try:
         records = list(_read_records(source))
-        with click.progressbar(records, label="评分", file=sys.stderr, show_pos=True) as bar:
+        with click.progressbar(
+            records, label="评分", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
+        ) as bar:
             for number, record, error in bar:
                 if record is None:
                     skipped += 1

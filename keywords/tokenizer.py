@@ -11,6 +11,7 @@ jieba's dictionary cache under the system temp dir. The global ``jieba.*`` funct
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from typing import TYPE_CHECKING, ClassVar
@@ -51,6 +52,9 @@ class TermTokenizer:
         """Load jieba's dictionary and the lexicon's user words (once); return the jieba tokenizer."""
         with self._lock:
             if self._jieba is None:
+                # jieba announces every dictionary load on stderr at DEBUG level through its own logger;
+                # that is noise on an analyst's terminal, while its warnings still matter
+                jieba.setLogLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()
                 tokenizer.tmp_dir = tempfile.gettempdir()
                 tokenizer.cache_file = _CACHE_FILE
