@@ -15,6 +15,7 @@ connections are shut down on stop.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -178,10 +179,8 @@ class _ProxyServer(ThreadingHTTPServer):
             conns = list(self._connections)
             self._connections.clear()
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Default prints a traceback to stderr; connection drops are routine for a test proxy.
@@ -216,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.untrack(self.connection)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature from stdlib
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("replayweb: %s - %s", self.address_string(), format % args)
 
     def version_string(self) -> str:
@@ -264,10 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("replayweb: internal error serving %s %s", self.command, self.path)
             self.close_connection = True
             if not self._headers_sent:
-                try:
+                with contextlib.suppress(OSError):
                     self._send_text(500, "replayweb internal error\n", head=head)
-                except OSError:
-                    pass
 
     def _serve(self, head: bool) -> None:
         self._discard_body()
@@ -325,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_route(self, site: Site, route: Route, head: bool) -> None:
         headers: list[tuple[str, str]] = [*site.headers, *route.headers]
         if route.redirect is not None:
-            location = route.redirect if route.redirect.startswith("http://") else site.url(route.redirect)
+            location = route.redirect if route.redirect.startswith("http://") else f"http://{site.host}{route.redirect}"
             phrase = _phrase(route.status)
             body = (
                 f"<html>\r\n<head><title>{route.status} {phrase}</title></head>\r\n<body>\r\n"
@@ -371,9 +368,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(chunk)
         self.wfile.flush()
 
-    def _send_text(
-        self, status: int, text: str, head: bool, extra: Iterable[tuple[str, str]] = ()
-    ) -> None:
+    def _send_text(self, status: int, text: str, head: bool, extra: Iterable[tuple[str, str]] = ()) -> None:
         body = text.encode("utf-8")
         self._send(status, "text/plain; charset=utf-8", len(body), [body], extra, head)
 

@@ -83,6 +83,7 @@ class Route:
     delay: float = 0.0
     headers: tuple[tuple[str, str], ...] = ()
     file: str | None = None
+    path: str = ""
 
     @property
     def is_redirect(self) -> bool:
@@ -124,7 +125,9 @@ class Site:
         return route
 
     def url(self, key: str) -> str:
-        return f"http://{self.host}{key}"
+        """Absolute URL of a route, spelled as in ``_site.yaml`` (``key`` is its lookup key)."""
+        route = self.routes.get(key)
+        return f"http://{self.host}{route.path if route is not None and route.path else key}"
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,7 @@ def _load_site(folder: Path) -> Site:
         key = route_key(path)
         if key in routes:
             raise WebError(f"{where}: route {path!r}: duplicates another route (same path and query)")
-        routes[key] = _route(where, folder, key, spec, defaults)
+        routes[key] = _route(where, folder, key, spec, defaults, path=path)
     for key, route in routes.items():
         if route.redirect is not None and route.redirect.startswith("/"):
             target = route_key(route.redirect)
@@ -237,6 +240,7 @@ def _route(
     spec: Any,
     defaults: Mapping[str, Any],
     forced_status: int | None = None,
+    path: str = "",
 ) -> Route:
     ctx = f"route {key!r}" if not key.startswith("<") else "not_found"
     if not isinstance(spec, dict):
@@ -286,13 +290,13 @@ def _route(
         file_name = spec["file"]
         if not isinstance(file_name, str) or not file_name:
             raise WebError(f"{where}: {ctx}: file must be a file name relative to {folder.name}/")
-        path = (folder / file_name).resolve()
-        if folder.resolve() not in path.parents:
+        body_path = (folder / file_name).resolve()
+        if folder.resolve() not in body_path.parents:
             raise WebError(f"{where}: {ctx}: file {file_name!r} escapes the host folder")
-        if not path.is_file():
+        if not body_path.is_file():
             raise WebError(f"{where}: {ctx}: file {file_name!r} does not exist in {folder}")
         try:
-            text = path.read_text(encoding="utf-8")
+            text = body_path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise WebError(f"{where}: {ctx}: {file_name!r} is not valid UTF-8 ({exc.reason})") from None
         body = _encode(where, ctx, text, charset)
@@ -336,6 +340,7 @@ def _route(
         delay=float(delay),
         headers=headers,
         file=file_name,
+        path=path,
     )
 
 
