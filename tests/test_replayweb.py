@@ -6,6 +6,8 @@ Everything runs on loopback through ``ReplayWeb`` used as an HTTP proxy by ``url
 from __future__ import annotations
 
 import http.client
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -547,3 +549,23 @@ def test_demo_sources_start_on_recorded_hosts() -> None:
             assert site is not None and site.lookup(path_and_query(url)) is not None, url
     assert len(names) == len(data["sources"]) >= 4
     assert demo_sources_path().parent == DEFAULT_WEB_DIR
+
+
+def test_module_entry_point_serves_in_the_foreground() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replayweb", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        proxy = next(line.split()[2] for line in lines if " proxy " in line)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+        with opener.open("http://www.hzxww.cn/", timeout=5) as response:
+            assert "瀚州新闻网" in response.read().decode("utf-8")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=5)
