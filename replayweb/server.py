@@ -157,6 +157,7 @@ class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = 128  # socketserver's default of 5 makes concurrent clients wait for SYN retries
 
     def __init__(self, address: tuple[str, int], owner: ReplayWeb) -> None:
         if ":" in address[0]:
@@ -189,6 +190,7 @@ class _ProxyServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # answer unparsable request lines with a status line, not HTTP/0.9
     server_version = "nginx"
     sys_version = ""
     timeout = _IDLE_TIMEOUT_S
@@ -198,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection)
         self._headers_sent = False
 
@@ -294,12 +298,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _split_target(self) -> tuple[str, str] | None:
         raw = self.path
         if not raw.startswith("/") and "://" in raw:
-            parts = urlsplit(raw)
+            try:
+                parts = urlsplit(raw)
+                hostname = parts.hostname
+            except ValueError:
+                self.server.owner.record(self.command, raw, 400)
+                self._send_text(400, f"replayweb: cannot parse request target {raw!r}\n", head=False)
+                return None
             if parts.scheme.lower() != "http":
                 self.server.owner.record(self.command, raw, 502)
                 self._send_text(502, f"replayweb: only http:// URLs are served, not {parts.scheme}://\n", head=False)
                 return None
-            host = normalise_host(parts.hostname or "")
+            host = normalise_host(hostname or "")
             path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         elif raw.startswith("/"):
             host_header = self.headers.get("Host")

@@ -569,3 +569,36 @@ def test_module_entry_point_serves_in_the_foreground() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+
+
+def test_concurrent_clients_are_served_without_stalls(web: ReplayWeb) -> None:
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        for _ in range(5):
+            try:
+                assert fetch(web, UTF8_PAGE)[0] == 200
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(24)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not errors
+    assert time.monotonic() - started < 2.0  # a tiny listen backlog would cost ~1 s SYN retries
+
+
+def test_malformed_request_targets_get_400_and_the_server_survives(web: ReplayWeb) -> None:
+    for line in (b"GET http://[::1/ HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", b"\x00\x01junk\r\n\r\n"):
+        conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=5)
+        try:
+            conn.connect()
+            assert conn.sock is not None
+            conn.sock.sendall(line)
+            assert conn.sock.recv(64).startswith(b"HTTP/1.")
+        finally:
+            conn.close()
+    assert fetch(web, UTF8_PAGE)[0] == 200
