@@ -28,6 +28,8 @@ log = logging.getLogger("touthunt")
 
 def _setup_logging(config: Config) -> None:
     logging.basicConfig(level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # schema upgrades run on every command; their step-by-step notes are not news to the user
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(config.logging.level)))
 
 
 def with_config(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -276,18 +276,23 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
 
 
 def with_changes(config: Config, origin: str, **sections: Any) -> Config:
-    """A copy of ``config`` with whole top-level sections replaced, validated like a file."""
+    """A copy of ``config`` with top-level sections changed, validated like a file: a mapping is merged
+    key by key into its section, anything else (the ``sources`` list) replaces it."""
     data = config.model_dump(mode="json", exclude={"base_dir"})
-    data.update(sections)
+    for name, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(name), dict):
+            data[name] = {**data[name], **value}
+        else:
+            data[name] = value
     return parse_config(data, origin=origin, base_dir=config.base_dir)
 
 
-def load_sources(path: Path) -> list[dict[str, Any]]:
-    """The ``sources:`` list of a YAML file (e.g. the demo web's), unvalidated: pass it to with_changes."""
+def load_overlay(path: Path) -> dict[str, Any]:
+    """Top-level sections of a partial config file (e.g. the demo web's sources), to pass to with_changes."""
     data = _read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        raise ConfigError(f"{path}: expected a mapping with a 'sources' list")
-    return data["sources"]
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config sections")
+    return data
 
 
 def iter_config_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[tuple[str, str]]:

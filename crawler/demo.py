@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from crawler.cli import crawl_sources, open_database
-from crawler.config import Config, load_sources, with_changes
+from crawler.config import Config, load_overlay, with_changes
 from crawler.hitlist import hit_row, render_table
 from replayweb import ReplayWeb, demo_sources_path
 
@@ -18,14 +18,15 @@ DEMO_TIMEOUT_SECONDS = 2.0
 
 
 def demo_config(config: Config, proxy_url: str) -> Config:
-    network = config.network.model_dump(mode="json")
-    network.update(
-        proxy=proxy_url,
-        timeout_seconds=min(config.network.timeout_seconds, DEMO_TIMEOUT_SECONDS),
-        download_delay_seconds=0.0,
-        retries=0,
-    )
-    return with_changes(config, "demo", sources=load_sources(demo_sources_path()), network=network)
+    """The user's config with the demo web's sources (and platform hosts), its proxy and short timeouts."""
+    overlay = load_overlay(demo_sources_path())
+    network = {
+        "proxy": proxy_url,
+        "timeout_seconds": min(config.network.timeout_seconds, DEMO_TIMEOUT_SECONDS),
+        "download_delay_seconds": 0.0,
+        "retries": 0,
+    }
+    return with_changes(config, str(demo_sources_path()), **overlay, network=network)
 
 
 def run_demo(config: Config, *, out_dir: Path | None = None) -> None:

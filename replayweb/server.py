@@ -4,7 +4,7 @@ This module owns serving. :class:`ReplayWeb` loads a recorded web (see ``replayw
 runs a threaded HTTP/1.1 server on loopback that behaves like an HTTP forward proxy for the
 recorded hosts: clients send absolute-URI requests (``GET http://host/path HTTP/1.1``) and get
 the recorded page, redirect, error page or generated body; origin-form requests are routed by
-their ``Host`` header, so the web can also be browsed directly. Unknown hosts get ``502`` (as if
+their ``Host`` header, so the web can also be browsed directly. Unknown hosts get ``503`` with ``X-Squid-Error: ERR_DNS_FAIL 0`` (as if
 DNS had failed), unknown paths the host's ``404`` page, ``CONNECT`` a ``405``. Nothing ever
 leaves the machine.
 
@@ -280,12 +280,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = f"http://{host}{path_qs}"
         site = owner.web.site(host)
         if site is None:
-            owner.record(self.command, url, 502)
+            # answered the way Squid answers a name it cannot resolve, so crawlers can tell a dead host
+            # from a failing server behind a real proxy too
+            owner.record(self.command, url, 503)
             self._send_text(
-                502,
+                503,
                 f"replayweb: unknown host {host!r}: it is not part of the recorded web "
                 "(a real proxy would fail to resolve it).\n",
                 head=head,
+                extra=[("X-Squid-Error", "ERR_DNS_FAIL 0")],
             )
             return
         route = site.lookup(path_qs) or site.not_found

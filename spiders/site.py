@@ -53,6 +53,11 @@ def failure_reason(failure: Failure) -> tuple[str, str, int | None]:
     exc = failure.value
     if isinstance(exc, HttpError):
         status = exc.response.status
+        proxy_error = exc.response.headers.get(b"X-Squid-Error", b"").decode("latin-1")
+        if proxy_error.startswith("ERR_DNS_FAIL"):
+            return "dns_error", f"the proxy could not resolve the host ({proxy_error})", status
+        if proxy_error.startswith(("ERR_CONNECT_FAIL", "ERR_CONNECT_TIMEOUT")):
+            return "connection_refused", f"the proxy could not connect ({proxy_error})", status
         return f"http_{status}", f"HTTP {status}", status
     if isinstance(exc, IgnoreRequest):
         text = str(exc)

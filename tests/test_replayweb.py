@@ -131,9 +131,10 @@ def test_redirect_loop_bounces_between_two_routes(web: ReplayWeb) -> None:
     assert (status, headers["Location"]) == (302, f"{FORUM}/connect.php?mod=login")
 
 
-def test_unknown_host_is_502_naming_the_host(web: ReplayWeb) -> None:
+def test_unknown_host_answers_like_squid_naming_the_host(web: ReplayWeb) -> None:
     status, headers, body = fetch(web, "http://www.hzgh-kuaitong.com/")
-    assert status == 502
+    assert status == 503
+    assert headers["X-Squid-Error"] == "ERR_DNS_FAIL 0"
     assert headers["Content-Type"].startswith("text/plain")
     assert "www.hzgh-kuaitong.com" in body.decode("utf-8")
 
@@ -292,7 +293,7 @@ def test_requests_log_records_method_url_and_status(tmp_path: Path) -> None:
         assert server.requests_log == [
             ("GET", "http://www.log-test.cn/", 200),
             ("HEAD", "http://www.log-test.cn/x?y=1", 404),
-            ("GET", "http://nowhere.example/", 502),
+            ("GET", "http://nowhere.example/", 503),
         ]
         server.clear_log()
         assert server.requests_log == []
@@ -462,7 +463,7 @@ def test_broken_entries_fail_the_way_ground_truth_says(web: ReplayWeb) -> None:
                 status, headers, body = fetch(web, location, follow_redirects=False)
             assert status in (301, 302), f"{entry.url} does not loop"
         else:
-            expected = {"http_404": 404, "http_500": 500, "binary": 200, "unknown_host": 502}[entry.failure]
+            expected = {"http_404": 404, "http_500": 500, "binary": 200, "unknown_host": 503}[entry.failure]
             assert status == expected, entry.url
             if entry.failure == "binary":
                 assert headers["Content-Type"].startswith("text/html") and body.startswith(b"\x89PNG")

@@ -98,6 +98,11 @@ def test_failure_reasons(exc: Exception, reason: str) -> None:
     assert failure_reason(Failure(exc))[0] == reason
 
 
+def test_proxy_dns_failure_is_a_dns_error() -> None:
+    response = HtmlResponse("http://dead.cn/", status=503, body=b"", headers={"X-Squid-Error": "ERR_DNS_FAIL 0"})
+    assert failure_reason(Failure(HttpError(response, "x")))[0] == "dns_error"
+
+
 def test_http_error_reason_carries_status() -> None:
     response = HtmlResponse("http://www.hub.cn/x", status=404, body=b"")
     assert failure_reason(Failure(HttpError(response, "Ignoring non-200 response"))) == ("http_404", "HTTP 404", 404)
