@@ -128,7 +128,8 @@ def main() -> None:
                 full_pages, full_s = full_pipeline(web.proxy_url, starts, work, attempt)
                 rows.append((base_pages / base_s, full_pages / full_s))
                 print(
-                    f"run {attempt + 1}: plain scrapy {base_pages} pages in {base_s:.2f} s ({base_pages / base_s:.1f}/s); "
+                    f"run {attempt + 1}: plain scrapy {base_pages} pages in {base_s:.2f} s "
+                    f"({base_pages / base_s:.1f}/s); "
                     f"touthunt pipeline {full_pages} pages in {full_s:.2f} s ({full_pages / full_s:.1f}/s)"
                 )
     base = max(r[0] for r in rows)

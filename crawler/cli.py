@@ -104,10 +104,7 @@ def print_run(summary: RunSummary, out: TextIO | None = None) -> None:
 
 def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
     sessions = open_database(config)
-    if source_name:
-        sources = [config.source(source_name)]
-    else:
-        sources = [s for s in config.sources if s.enabled]
+    sources = [config.source(source_name)] if source_name else [s for s in config.sources if s.enabled]
     if not sources:
         raise ConfigError("sources: no enabled source to crawl; add one to config.yaml")
     summaries = []

@@ -90,13 +90,24 @@ def miit_rows(hits: Sequence[Hit]) -> list[list[str | int]]:
         by_domain.setdefault(hit.page.registrable_domain, []).append(hit)
     rows: list[list[str | int]] = []
     for index, (domain, group) in enumerate(sorted(by_domain.items()), start=1):
-        rows.append([
-            index, domain, len(group), " ".join(str(h.id) for h in group), _categories(group),
-            max(h.score for h in group), "\n".join(h.page.final_url for h in group),
-            _contacts(group, "mobile"), _contacts(group, "wechat"), _contacts(group, "qq"), _terms(group),
-            china_clock(min(h.page.first_seen for h in group)), china_clock(max(h.page.last_seen for h in group)),
-            "依法处置违法网站(停止接入/注销备案)",
-        ])  # fmt: skip
+        rows.append(
+            [
+                index,
+                domain,
+                len(group),
+                " ".join(str(h.id) for h in group),
+                _categories(group),
+                max(h.score for h in group),
+                "\n".join(h.page.final_url for h in group),
+                _contacts(group, "mobile"),
+                _contacts(group, "wechat"),
+                _contacts(group, "qq"),
+                _terms(group),
+                china_clock(min(h.page.first_seen for h in group)),
+                china_clock(max(h.page.last_seen for h in group)),
+                "依法处置违法网站(停止接入/注销备案)",
+            ]
+        )
     return rows
 
 

@@ -4,8 +4,8 @@ This module owns serving. :class:`ReplayWeb` loads a recorded web (see ``replayw
 runs a threaded HTTP/1.1 server on loopback that behaves like an HTTP forward proxy for the
 recorded hosts: clients send absolute-URI requests (``GET http://host/path HTTP/1.1``) and get
 the recorded page, redirect, error page or generated body; origin-form requests are routed by
-their ``Host`` header, so the web can also be browsed directly. Unknown hosts get ``503`` with ``X-Squid-Error: ERR_DNS_FAIL 0`` (as if
-DNS had failed), unknown paths the host's ``404`` page, ``CONNECT`` a ``405``. Nothing ever
+their ``Host`` header, so the web can also be browsed directly. Unknown hosts get ``503`` with
+``X-Squid-Error: ERR_DNS_FAIL 0`` (as if DNS had failed), unknown paths the host's ``404`` page, ``CONNECT`` a ``405``. Nothing ever
 leaves the machine.
 
 Robustness rules: each connection runs on a daemon thread; no exception escapes a handler;

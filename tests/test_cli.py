@@ -29,9 +29,12 @@ def run(*args: str, input: str | None = None) -> Any:
 
 def test_score_jsonl_text_html_and_bad_lines(config_file: Path, tmp_path: Path) -> None:
     records = [
-        {"id": "a", "url": "http://www.hzguahao-vip.com/", "text": "协和医院专家号代挂，号满可加，服务费500元，加V信 gh_daigua88"},
-        {"id": "b", "url": "http://www.hzguahao-vip.com/2", "html": "<p>代<b>挂</b>号，保证挂上，电话<span>139</span>1234 5678</p>"},
-        {"id": "c", "url": "http://wsjkw.hanzhou.gov.cn/t.html", "text": "关于开展集中整治号贩子专项行动的通知。各地要依法查处代挂号行为。"},
+        {"id": "a", "url": "http://www.hzguahao-vip.com/",
+         "text": "协和医院专家号代挂，号满可加，服务费500元，加V信 gh_daigua88"},
+        {"id": "b", "url": "http://www.hzguahao-vip.com/2",
+         "html": "<p>代<b>挂</b>号，保证挂上，电话<span>139</span>1234 5678</p>"},
+        {"id": "c", "url": "http://wsjkw.hanzhou.gov.cn/t.html",
+         "text": "关于开展集中整治号贩子专项行动的通知。各地要依法查处代挂号行为。"},
     ]  # fmt: skip
     source = tmp_path / "in.jsonl"
     lines = [json.dumps(r, ensure_ascii=False) for r in records]

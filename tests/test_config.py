@@ -44,7 +44,8 @@ def test_source_defaults() -> None:
         ({"sources": [{"name": "a"}]}, "sources[0].start_urls: required key is missing"),
         ({"scoring": {"hit_threshold": "high"}}, "scoring.hit_threshold: 'high' is not allowed"),
         ({"network": {"proxy": "socks5://x:1"}}, "network.proxy: 'socks5://x:1' is not allowed"),
-        ({"sources": [{"name": "a", "start_urls": ["ftp://x/"]}]}, "sources[0].start_urls: ['ftp://x/'] is not allowed: 'ftp://x/' is not an http(s) URL"),
+        ({"sources": [{"name": "a", "start_urls": ["ftp://x/"]}]},
+         "sources[0].start_urls: ['ftp://x/'] is not allowed: 'ftp://x/' is not an http(s) URL"),
         ({"sources": [{"name": "a", "start_urls": ["http://x/"], "schedule": "daily"}]},
          "sources[0].schedule: 'daily' is not allowed: cron text needs 5 fields"),
         ({"sources": [{"name": "a", "start_urls": ["http://x/"]}, {"name": "a", "start_urls": ["http://y/"]}]},
@@ -74,7 +75,7 @@ def test_top_level_must_be_mapping() -> None:
 def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     config = parse_config({"database": {"url_env": "TOUTHUNT_TEST_DB"}})
     monkeypatch.delenv("TOUTHUNT_TEST_DB", raising=False)
-    with pytest.raises(ConfigError, match="database.url_env: environment variable 'TOUTHUNT_TEST_DB' is not set"):
+    with pytest.raises(ConfigError, match=r"database\.url_env: environment variable 'TOUTHUNT_TEST_DB' is not set"):
         _ = config.database_url
     monkeypatch.setenv("TOUTHUNT_TEST_DB", "sqlite:////tmp/elsewhere.sqlite")
     assert config.database_url == "sqlite:////tmp/elsewhere.sqlite"
