@@ -79,7 +79,7 @@ def cac_rows(hits: Sequence[Hit]) -> list[list[str | int]]:
             china_clock(hit.page.first_seen),
             china_clock(hit.page.last_seen),
             "删除违法信息",
-        ]  # fmt: skip
+        ]
         for index, hit in enumerate(hits, start=1)
     ]
 

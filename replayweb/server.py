@@ -5,8 +5,8 @@ runs a threaded HTTP/1.1 server on loopback that behaves like an HTTP forward pr
 recorded hosts: clients send absolute-URI requests (``GET http://host/path HTTP/1.1``) and get
 the recorded page, redirect, error page or generated body; origin-form requests are routed by
 their ``Host`` header, so the web can also be browsed directly. Unknown hosts get ``503`` with
-``X-Squid-Error: ERR_DNS_FAIL 0`` (as if DNS had failed), unknown paths the host's ``404`` page, ``CONNECT`` a ``405``. Nothing ever
-leaves the machine.
+``X-Squid-Error: ERR_DNS_FAIL 0`` (as Squid answers when DNS fails), unknown paths the host's
+``404`` page, ``CONNECT`` a ``405``. Nothing ever leaves the machine.
 
 Robustness rules: each connection runs on a daemon thread; no exception escapes a handler;
 delays wait on a stop event, so :meth:`ReplayWeb.stop` returns promptly even mid-delay; open
