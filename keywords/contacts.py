@@ -13,6 +13,10 @@ phone-speak digits mapped inside number-like runs, separators kept), so "１３�
   (WeChat IDs are case-insensitive) or the 11 digits of the number; a number after a WeChat cue is reported
   as both wechat and mobile.
 * qq: 5–11 digits, first non-zero, right after a QQ cue (QQ/Q号/扣扣/企鹅/🐧). Value: the digits.
+* label above value: a WeChat or QQ cue that ends its line (only fillers after it, as in "QQ：") also takes an
+  identifier that stands alone on the next line. Text extracted from a two-column table
+  (``<td>QQ：</td><td>3094417726</td>``) looks like that; an identifier followed by more text on its line is
+  not taken, so a cue at the end of one sentence does not pick up the first word of the next.
 
 Each `Contact` carries its span in the original text (the identifier itself, not the cue).
 """
@@ -53,8 +57,16 @@ _QQ_CUE = rf"(?:(?<![a-z0-9])qq(?![a-z])|{_spaced(('q号', '扣扣', '企鹅'))}
 _FILLER = r"(?:[^\S\n]|[:=\-—~>()\[\]【】<]|号码?|id|同号|号是|搜索?|是|账号|群){0,6}"
 _WECHAT_ID = r"[a-z_][a-z0-9_-]{5,19}(?![a-z0-9_-])"
 
-_WECHAT = re.compile(_WECHAT_CUE + _FILLER + rf"(?:({_MOBILE_BODY})(?![0-9])|({_WECHAT_ID}))")
-_QQ = re.compile(_QQ_CUE + _FILLER + r"([1-9](?:[ \-]?[0-9]){4,10})(?![0-9])")
+# "Label above value": the cue ends its line and the identifier is alone on the next one.
+_NEXT_LINE = r"[^\S\n]*\n[^\S\n]*"
+_ALONE_ON_LINE = r"(?=[^\S\n]*(?:\n|$))"
+_WECHAT_VALUE = rf"(?:({_MOBILE_BODY})(?![0-9])|({_WECHAT_ID}))"
+_QQ_VALUE = r"([1-9](?:[ \-]?[0-9]){4,10})(?![0-9])"
+
+_WECHAT = re.compile(_WECHAT_CUE + _FILLER + _WECHAT_VALUE)
+_WECHAT_BELOW = re.compile(_WECHAT_CUE + _FILLER + _NEXT_LINE + _WECHAT_VALUE + _ALONE_ON_LINE)
+_QQ = re.compile(_QQ_CUE + _FILLER + _QQ_VALUE)
+_QQ_BELOW = re.compile(_QQ_CUE + _FILLER + _NEXT_LINE + _QQ_VALUE + _ALONE_ON_LINE)
 _NON_DIGIT = re.compile(r"[^0-9]")
 
 
@@ -84,7 +96,7 @@ def extract_contacts(text: NormalisedText) -> list[Contact]:
             start, end = text.digits_span(*m.span(1))
             found.append(Contact("mobile", value, start, end))
 
-    for m in _WECHAT.finditer(view):
+    for m in (*_WECHAT.finditer(view), *_WECHAT_BELOW.finditer(view)):
         if m.group(1) is not None:
             value = _strict_mobile(m.group(1))
             if value is None:
@@ -95,7 +107,7 @@ def extract_contacts(text: NormalisedText) -> list[Contact]:
             start, end = text.digits_span(*m.span(2))
         found.append(Contact("wechat", value, start, end))
 
-    for m in _QQ.finditer(view):
+    for m in (*_QQ.finditer(view), *_QQ_BELOW.finditer(view)):
         value = _NON_DIGIT.sub("", m.group(1))
         start, end = text.digits_span(*m.span(1))
         found.append(Contact("qq", value, start, end))

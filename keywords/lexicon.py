@@ -12,13 +12,15 @@ Layout of a lexicon directory (the default is ``keywords/data/``):
   ``name<TAB>group<TAB>weight<TAB>regex[<TAB>flags]`` (document numbers, "+V", prices); rule id
   ``<group>.<name>``, same weight signs as the term files; the only flag is ``with_core``.
 * ``negation.txt``: negators, one per line. A positive term directly preceded by one ("不代挂号", "拒绝倒号")
-  carries no weight.
+  is negated (see `keywords.matcher` and `keywords.scorer`).
+* ``negation_verbs.txt``: verbs, one per line, that may stand between a negator and the term it negates
+  ("不转卖号源", "禁止发布代挂号广告").
 * ``domains.txt``: official domains and suffixes, one per line ("gov.cn", a booking platform, a hospital).
 
-Every term and negator is folded with the same skeleton folding as page text (`keywords.normalisation`) before it
-is used. A malformed line, a term whose skeleton is empty, or two terms with the same skeleton raise
-`ValueError` naming ``file:line``. `lexicon_version` is a short sha256 over the data files' names and bytes, so
-every score can be traced to the exact lexicon that produced it.
+Every term, negator and negation verb is folded with the same skeleton folding as page text
+(`keywords.normalisation`) before it is used. A malformed line, a term whose skeleton is empty, or two terms with
+the same skeleton raise `ValueError` naming ``file:line``. `lexicon_version` is a short sha256 over the data
+files' names and bytes, so every score can be traced to the exact lexicon that produced it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 from keywords.normalisation import fold_term
 
 __all__ = [
-    "CATEGORY_OF_GROUP",
+    "CATEGORIES_OF_GROUP",
     "CONTEXT_GROUP",
     "DEFAULT_LEXICON_DIR",
     "GROUPS",
@@ -47,22 +49,25 @@ DEFAULT_LEXICON_DIR = Path(__file__).resolve().parent / "data"
 
 CONTEXT_GROUP = "context"
 
-#: Positive groups and the category each one votes for; the context group votes for none.
-CATEGORY_OF_GROUP: dict[str, str] = {
-    "service": "scalper",
-    "guarantee": "scalper",
-    "fees": "scalper",
-    "identity": "scalper",
-    "disguise": "scalper",
-    "cta": "scalper",
-    "tout": "medical_tout",
-    "ad_claims": "illegal_medical_ad",
+#: Positive groups and the categories each one votes for; the context group votes for none. ``cure``
+#: (miracle-cure promises) is the bait of touts and the content of illegal ads alike, so it votes for both.
+CATEGORIES_OF_GROUP: dict[str, tuple[str, ...]] = {
+    "service": ("scalper",),
+    "guarantee": ("scalper",),
+    "fees": ("scalper",),
+    "identity": ("scalper",),
+    "disguise": ("scalper",),
+    "cta": ("scalper",),
+    "tout": ("medical_tout",),
+    "cure": ("medical_tout", "illegal_medical_ad"),
+    "ad_claims": ("illegal_medical_ad",),
 }
 
-GROUPS: tuple[str, ...] = (*CATEGORY_OF_GROUP, CONTEXT_GROUP)
+GROUPS: tuple[str, ...] = (*CATEGORIES_OF_GROUP, CONTEXT_GROUP)
 
 PATTERNS_FILE = "patterns.tsv"
 NEGATION_FILE = "negation.txt"
+NEGATION_VERBS_FILE = "negation_verbs.txt"
 DOMAINS_FILE = "domains.txt"
 _TERM_FLAGS = frozenset({"boundary", "with_core"})
 _PATTERN_FLAGS = frozenset({"with_core"})
@@ -110,6 +115,7 @@ class Lexicon:
     terms: tuple[Term, ...]
     patterns: tuple[PatternRule, ...]
     negators: tuple[str, ...]
+    negation_verbs: tuple[str, ...]
     official_domains: tuple[str, ...]
     version: str
 
@@ -215,10 +221,21 @@ def _plain_entries(path: Path) -> list[tuple[int, str]]:
     return [(number, line.strip()) for number, line in _lines(path)]
 
 
+def _folded_entries(path: Path, what: str) -> list[str]:
+    """Entries of a plain list file, folded like terms; an entry with an empty skeleton is an error."""
+    keys: list[str] = []
+    for number, entry in _plain_entries(path):
+        key = fold_term(entry)
+        if not key:
+            raise ValueError(f"{path}:{number}: {what} {entry!r} has an empty skeleton")
+        keys.append(key)
+    return keys
+
+
 def load_lexicon(lexicon_dir: Path | None = None) -> Lexicon:
     """Parse and validate a lexicon directory."""
     directory = lexicon_dir or DEFAULT_LEXICON_DIR
-    known = {f"{g}.tsv" for g in GROUPS} | {PATTERNS_FILE, NEGATION_FILE, DOMAINS_FILE}
+    known = {f"{g}.tsv" for g in GROUPS} | {PATTERNS_FILE, NEGATION_FILE, NEGATION_VERBS_FILE, DOMAINS_FILE}
     for path in _data_files(directory):
         if path.name not in known:
             raise ValueError(f"{path}: unknown lexicon file (expected one of {sorted(known)})")
@@ -248,13 +265,8 @@ def load_lexicon(lexicon_dir: Path | None = None) -> Lexicon:
         rule_ids.add(pattern.rule_id)
         patterns.append(pattern)
 
-    negators: list[str] = []
-    negation_path = directory / NEGATION_FILE
-    for number, entry in _plain_entries(negation_path):
-        key = fold_term(entry)
-        if not key:
-            raise ValueError(f"{negation_path}:{number}: negator {entry!r} has an empty skeleton")
-        negators.append(key)
+    negators = _folded_entries(directory / NEGATION_FILE, "negator")
+    negation_verbs = _folded_entries(directory / NEGATION_VERBS_FILE, "negation verb")
 
     domains: list[str] = []
     domains_path = directory / DOMAINS_FILE
@@ -269,6 +281,7 @@ def load_lexicon(lexicon_dir: Path | None = None) -> Lexicon:
         terms=tuple(terms),
         patterns=tuple(patterns),
         negators=tuple(negators),
+        negation_verbs=tuple(negation_verbs),
         official_domains=tuple(domains),
         version=lexicon_version(directory),
     )

@@ -10,8 +10,15 @@ Raw automaton hits are filtered in this order:
    spaced evasion "代，挂，号" still is 代挂号;
 4. a match fully contained in a longer surviving match is dropped (加号 inside 加号费, 黄牛 inside 黄牛号).
 
-Overlapping but not nested matches are both kept. A positive match directly preceded by a negator from
-``negation.txt`` (optionally followed by 任何/一切) is returned with ``negated=True``.
+Overlapping but not nested matches are both kept.
+
+Negation: a positive match is returned with ``negated=True`` when
+
+* a negator from ``negation.txt`` directly precedes it, optionally followed by one verb from
+  ``negation_verbs.txt`` and then by 任何/一切 ("不代挂号", "不转卖号源", "禁止发布任何代挂号广告"), or
+* it continues an enumeration whose previous item was negated: only enumeration marks (、 / 和 及 或 与 以及,
+  spaces) stand between it and the previous positive match, and that match was negated ("禁止发布代挂号、倒号、
+  加号广告"). A comma or any other word ends the enumeration: in "不代挂号，专家号当天可挂" 专家号 stands.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ __all__ = ["Matcher", "TermMatch"]
 _NEGATION_FILLERS = ("任何", "一切")
 # How far back (in skeleton characters) a negator is looked for.
 _NEGATION_LOOKBACK = 10
+# What may separate the items of a negated enumeration (original text between two matches).
+_ENUMERATION_GAP = re.compile(r"(?:[\s、/／]|以及|和|及|或|与)*")
 # Characters that end a clause; see rule 3 of the module docstring.
 _BREAKS = frozenset(",，.。;；!！?？、:：|｜\n\r")
 
@@ -62,6 +71,13 @@ def _straddles_break(text: NormalisedText, start: int, end: int) -> bool:
     return adjacent and broken
 
 
+def _continues_negated_enumeration(original: str, previous: TermMatch | None, start: int) -> bool:
+    """Second negation rule: the previous positive match was negated and only enumeration marks lie between."""
+    if previous is None or not previous.negated:
+        return False
+    return _ENUMERATION_GAP.fullmatch(original, previous.end, max(previous.end, start)) is not None
+
+
 def _is_ascii_letter(ch: str) -> bool:
     folded = unicodedata.normalize("NFKC", ch)
     return len(folded) == 1 and folded.isascii() and folded.isalpha()
@@ -78,9 +94,13 @@ class Matcher:
         self._automaton.make_automaton()
         self._terms = lexicon.terms
         alternatives = sorted(lexicon.negators, key=len, reverse=True)
+        verbs = sorted(lexicon.negation_verbs, key=len, reverse=True)
+        verb_part = "(?:" + "|".join(map(re.escape, verbs)) + ")?" if verbs else ""
         fillers = "|".join(_NEGATION_FILLERS)
         self._negated_before = (
-            re.compile("(?:" + "|".join(map(re.escape, alternatives)) + f")(?:{fillers})?$") if alternatives else None
+            re.compile("(?:" + "|".join(map(re.escape, alternatives)) + f"){verb_part}(?:{fillers})?$")
+            if alternatives
+            else None
         )
 
     @property
@@ -105,13 +125,21 @@ class Matcher:
         spans.sort(key=lambda s: (s[0], -s[1]))
         matches: list[TermMatch] = []
         max_end = -1
+        previous: TermMatch | None = None  # the previous positive match
         for start, end, term in spans:
             if end <= max_end:
                 continue  # nested in an earlier, longer match
             max_end = end
             orig_start, orig_end = text.skeleton_span(start, end)
-            negated = term.group != CONTEXT_GROUP and self._is_negated(skeleton, start)
-            matches.append(TermMatch(term=term, start=orig_start, end=orig_end, negated=negated))
+            negated = False
+            if term.group != CONTEXT_GROUP:
+                negated = self._is_negated(skeleton, start) or _continues_negated_enumeration(
+                    text.original, previous, orig_start
+                )
+            match = TermMatch(term=term, start=orig_start, end=orig_end, negated=negated)
+            matches.append(match)
+            if term.group != CONTEXT_GROUP:
+                previous = match
         return matches
 
     def _is_negated(self, skeleton: str, start: int) -> bool:

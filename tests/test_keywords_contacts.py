@@ -83,6 +83,36 @@ def test_no_wechat_without_cue_and_id(text: str) -> None:
     assert [c for c in _found(text) if c[0] == "wechat"] == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("QQ：\n3094417726\n详细描述", [("qq", "3094417726", "3094417726")]),
+        ("微信：\nbaoai_zhuli\n", [("wechat", "baoai_zhuli", "baoai_zhuli")]),
+        ("客服微信号：  \n  Kefu_2024  ", [("wechat", "kefu_2024", "Kefu_2024")]),
+        ("扣扣\n2203918476", [("qq", "2203918476", "2203918476")]),
+        (
+            "微信：\n137 1234 5678",
+            [("mobile", "13712345678", "137 1234 5678"), ("wechat", "13712345678", "137 1234 5678")],
+        ),
+    ],
+)
+def test_label_above_value_as_in_a_flattened_table(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert _found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "关注我们的微信：\nhealth_news 每周推送就医指南",  # the next line is a sentence, not an ID alone
+        "欢迎加微信咨询\nabc_123456",  # the cue does not end its line
+        "QQ：\n\n3094417726",  # a blank line between label and value
+        "QQ登录\n3094417726",
+    ],
+)
+def test_label_above_value_needs_cue_at_line_end_and_value_alone(text: str) -> None:
+    assert [c for c in _found(text) if c[0] in ("wechat", "qq")] == []
+
+
 def test_phone_number_after_wechat_cue_is_both_wechat_and_mobile() -> None:
     text = "电话（微信同号）：137 1234 5678"
     assert _found(text) == [

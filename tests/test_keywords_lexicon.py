@@ -116,6 +116,19 @@ def test_bad_domain_names_file_and_line(lexicon_dir: Path) -> None:
         load_lexicon(lexicon_dir)
 
 
+@pytest.mark.parametrize(("file", "what"), [("negation.txt", "negator"), ("negation_verbs.txt", "negation verb")])
+def test_negation_entry_with_empty_skeleton_names_file_and_line(lexicon_dir: Path, file: str, what: str) -> None:
+    line = _append(lexicon_dir / file, "！！")
+    with pytest.raises(ValueError, match=rf"{re.escape(file)}:{line}: {what} '！！' has an empty skeleton"):
+        load_lexicon(lexicon_dir)
+
+
+def test_negation_verbs_are_loaded_folded() -> None:
+    verbs = load_lexicon().negation_verbs
+    assert "转卖" in verbs and "发布" in verbs
+    assert all(v == v.strip() and v for v in verbs)
+
+
 def test_unknown_data_file_is_rejected(lexicon_dir: Path) -> None:
     (lexicon_dir / "servce.tsv").write_text("代挂号\t30\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"servce\.tsv: unknown lexicon file"):

@@ -79,7 +79,7 @@ def test_boundary_terms_inside_other_words_do_not_count(matcher: Matcher, text: 
 def test_nested_match_is_suppressed_by_the_longer_one(matcher: Matcher) -> None:
     assert _rules(matcher, "加号费800") == ["fees.加号费"]
     assert _rules(matcher, "黄牛号") == ["service.黄牛号"]
-    assert _rules(matcher, "祖传秘方") == ["tout.祖传秘方"]
+    assert _rules(matcher, "祖传秘方") == ["cure.祖传秘方"]
     assert _rules(matcher, "加vx") == ["cta.加vx"]
 
 
@@ -125,6 +125,46 @@ def test_ascii_terms_do_not_match_inside_words(matcher: Matcher, text: str, pres
 def test_negated_terms_are_flagged(matcher: Matcher, text: str, rule: str) -> None:
     [match] = [m for m in matcher.find(normalise(text)) if m.term.rule_id == rule]
     assert match.negated
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("本店不转卖号源", "service.号源"),
+        ("我们不承诺加号", "service.加号"),
+        ("禁止发布代挂号广告", "service.代挂号"),
+        ("严禁发布任何倒号信息", "service.倒号"),
+        ("也不接受代抢号委托", "service.代抢号"),
+    ],
+)
+def test_a_negation_verb_may_stand_between_negator_and_term(matcher: Matcher, text: str, rule: str) -> None:
+    [match] = [m for m in matcher.find(normalise(text)) if m.term.rule_id == rule]
+    assert match.negated
+
+
+def test_a_negated_enumeration_negates_every_item(matcher: Matcher) -> None:
+    matches = matcher.find(normalise("本版禁止发布代挂号、倒号、加号广告"))
+    assert [(m.term.rule_id, m.negated) for m in matches] == [
+        ("service.代挂号", True),
+        ("service.倒号", True),
+        ("service.加号", True),
+    ]
+    matches = matcher.find(normalise("严禁代抢号和黄牛号"))
+    assert [(m.term.rule_id, m.negated) for m in matches] == [("service.代抢号", True), ("service.黄牛号", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("不代挂号，专家号当天可挂", "service.专家号"),  # a comma ends the enumeration
+        ("不代挂号、只卖专家号", "service.专家号"),  # another word ends it
+        ("不用担心，代挂号找我", "service.代挂号"),  # 担心 is not a negation verb
+        ("不限科室、专家号都能挂", "service.专家号"),  # 不限科室 is itself a term, not negated
+    ],
+)
+def test_negation_does_not_reach_past_its_clause(matcher: Matcher, text: str, rule: str) -> None:
+    [match] = [m for m in matcher.find(normalise(text)) if m.term.rule_id == rule]
+    assert not match.negated
 
 
 def test_unnegated_and_context_terms_are_not_flagged(matcher: Matcher) -> None:

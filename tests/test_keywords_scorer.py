@@ -13,7 +13,7 @@ import pytest
 
 from keywords import Reason, Scorer, ScoreResult, lexicon_version, load_scorer
 from keywords.lexicon import DEFAULT_LEXICON_DIR
-from keywords.scorer import HALF_SATURATION
+from keywords.scorer import DISCLAIMER_FACTOR, HALF_SATURATION, QUOTED_CONTEXT, QUOTED_FACTOR, REPEAT_FACTOR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scoring" / "labelled.jsonl"
 GOLDEN = Path(__file__).parent / "golden" / "scoring" / "labelled.json"
@@ -183,10 +183,39 @@ def test_quoted_evidence_is_discounted_only_on_context_pages(scorer: Scorer) -> 
     assert weights["quoted.guarantee.号满可加"] == 12.5
 
 
-def test_negated_service_carries_no_weight(scorer: Scorer) -> None:
+def test_negated_core_term_is_a_disclaimer(scorer: Scorer) -> None:
     result = scorer.score("陪诊服务，本平台不代挂号")
-    assert ("negated.service.代挂号", 0.0) in [(r.rule_id, r.weight) for r in result.reasons]
-    assert not result.hit
+    assert ("negated.service.代挂号", -30.0 * DISCLAIMER_FACTOR) in [(r.rule_id, r.weight) for r in result.reasons]
+    assert result.score == 0 and not result.hit
+
+
+def test_negated_support_term_weighs_nothing(scorer: Scorer) -> None:
+    result = scorer.score("代挂号，本院免收服务费")
+    assert ("negated.fees.服务费", 0.0) in [(r.rule_id, r.weight) for r in result.reasons]
+
+
+def test_a_disclaimer_does_not_outweigh_an_offer(scorer: Scorer) -> None:
+    result = scorer.score("不倒号！专家号号满可加，服务费500元，微信 pz_helper88")
+    weights = {r.rule_id: r.weight for r in result.reasons}
+    assert weights["negated.service.倒号"] < 0
+    assert result.hit and result.category == "scalper"
+
+
+def test_negated_and_plain_occurrences_share_one_repeat_sequence(scorer: Scorer) -> None:
+    # The page disclaims 加号 first; a later mention of 加号 is a repeat, not a fresh full-weight term.
+    result = scorer.score("我们不承诺加号。凡是声称能加号的都不是我们的员工。")
+    assert [(r.rule_id, r.weight) for r in result.reasons if r.rule_id.endswith("加号")] == [
+        ("negated.service.加号", round(-12.0 * DISCLAIMER_FACTOR, 2)),
+        ("service.加号", round(12.0 * REPEAT_FACTOR, 2)),
+    ]
+
+
+def test_disclaimers_count_as_benign_context_for_quotations(scorer: Scorer) -> None:
+    # No context term, but three disclaimers reach QUOTED_CONTEXT: the quoted claim is discounted.
+    text = "本店不代挂号、不倒号、不加号。网上说的“保证挂上”都是假的"
+    result = scorer.score(text)
+    assert sum(r.weight for r in result.reasons if r.rule_id.startswith("negated.")) <= QUOTED_CONTEXT
+    assert ("quoted.guarantee.保证挂上", 25.0 * QUOTED_FACTOR) in [(r.rule_id, r.weight) for r in result.reasons]
 
 
 @pytest.mark.parametrize(
@@ -225,6 +254,15 @@ def test_category_follows_the_heaviest_group(scorer: Scorer) -> None:
     assert scorer.score("专家助理免费咨询，祖传秘方包治百病").category == "medical_tout"
     assert scorer.score("治愈率98%，永不复发，最先进技术").category == "illegal_medical_ad"
     assert scorer.score("代挂号，号满可加").category == "scalper"
+
+
+def test_cure_promises_vote_for_tout_and_ad_alike(scorer: Scorer) -> None:
+    # Only shared miracle-cure promises: a tie between the two, broken in favour of medical_tout.
+    assert scorer.score("祖传秘方，药到病除，无效退款").category == "medical_tout"
+    # The same promises with ad copy (rates, testimonials) are an illegal ad ...
+    assert scorer.score("祖传秘方，药到病除，无效退款，有效率99%，患者见证").category == "illegal_medical_ad"
+    # ... and with a fake assistant's funnel a tout.
+    assert scorer.score("祖传秘方，药到病除，无效退款，加专家助理免费咨询").category == "medical_tout"
 
 
 def test_scoring_is_deterministic(scorer: Scorer) -> None:
