@@ -20,7 +20,7 @@ import click
 from crawler.config import DEFAULT_CONFIG_PATH, Config, load_config
 from crawler.errors import ConfigError, TouthuntError
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
-from crawler.labels import failure_label
+from crawler.labels import RUN_STATUSES, failure_label
 from crawler.runner import RunSummary, run_source
 
 log = logging.getLogger("touthunt")
@@ -93,7 +93,7 @@ def db_upgrade(config: Config) -> None:
 def print_run(summary: RunSummary, out: TextIO | None = None) -> None:
     reasons = "，".join(f"{failure_label(k)} {v}" for k, v in sorted(summary.error_reasons.items())) or "无"
     click.echo(
-        f"[{summary.source}] 运行 #{summary.run_id} {summary.status}: 抓取 {summary.pages_fetched} 页, "
+        f"[{summary.source}] 运行 #{summary.run_id} {RUN_STATUSES.get(summary.status, summary.status)}: 抓取 {summary.pages_fetched} 页, "
         f"入库 {summary.pages_stored} 页, 新命中 {summary.hits_new} 条; 失败/丢弃: {reasons}",
         file=out,
     )
