@@ -91,9 +91,10 @@ def db_upgrade(config: Config) -> None:
 
 
 def print_run(summary: RunSummary, out: TextIO | None = None) -> None:
+    status = RUN_STATUSES.get(summary.status, summary.status)
     reasons = "，".join(f"{failure_label(k)} {v}" for k, v in sorted(summary.error_reasons.items())) or "无"
     click.echo(
-        f"[{summary.source}] 运行 #{summary.run_id} {RUN_STATUSES.get(summary.status, summary.status)}: 抓取 {summary.pages_fetched} 页, "
+        f"[{summary.source}] 运行 #{summary.run_id} {status}: 抓取 {summary.pages_fetched} 页, "
         f"入库 {summary.pages_stored} 页, 新命中 {summary.hits_new} 条; 失败/丢弃: {reasons}",
         file=out,
     )
