@@ -1,6 +1,7 @@
 """StorePipeline: write pages, scores, hits, contacts and fetch failures in batched transactions, off the
-reactor thread. A row that fails to write is rolled back alone (a savepoint per item) and counted; it never
-takes the rest of its batch with it.
+reactor thread. A batch is one transaction; when it fails, its items are written again one by one, each in
+a savepoint, so a row that cannot be written is rolled back alone and counted and never takes its batch with
+it.
 
 Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_DB_BUSY_TIMEOUT``, ``TOUTHUNT_RUN_ID``,
 ``TOUTHUNT_SOURCE`` (name and kind), ``TOUTHUNT_STORE_BATCH``.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,18 +71,36 @@ class PageWriter:
         self._lock = threading.Lock()
 
     def write(self, items: list[PageItem | FailureItem]) -> None:
-        with self._lock, self.sessions.begin() as session:
+        """Store a batch in one transaction; if that fails, store it again item by item, each in its own
+        savepoint, so only the rows that cannot be written are lost (and counted)."""
+        with self._lock:
+            try:
+                with self.sessions.begin() as session:
+                    counts = self._write_batch(session, items)
+            except (SQLAlchemyError, ValueError) as exc:
+                log.warning("batch of %d items failed (%s); storing them one by one", len(items), exc)
+                counts = self._write_one_by_one(items)
+            for key, value in counts.items():
+                self.counts[key] += value
+
+    def _write_one_by_one(self, items: list[PageItem | FailureItem]) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        with self.sessions.begin() as session:
             for item in items:
                 try:
                     with session.begin_nested():
-                        self._write_one(session, item)
+                        item_counts = self._write_batch(session, [item])
+                    counts.update(item_counts)
                 except (SQLAlchemyError, ValueError) as exc:
-                    self.counts["store_errors"] += 1
+                    counts["store_errors"] += 1
                     log.error("could not store %s: %s", item.url, exc)
+        return counts
 
-    def _write_one(self, session: Session, item: PageItem | FailureItem) -> None:
-        if isinstance(item, FailureItem):
-            if self.run_id is not None:
+    def _write_batch(self, session: Session, items: list[PageItem | FailureItem]) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        pages = [item for item in items if isinstance(item, PageItem)]
+        for item in items:
+            if isinstance(item, FailureItem) and self.run_id is not None:
                 repository.record_failure(
                     session,
                     run_id=self.run_id,
@@ -89,16 +109,25 @@ class PageWriter:
                     detail=item.detail,
                     http_status=item.http_status,
                 )
-                self.counts["failures_stored"] += 1
-            return
-        now = datetime.now(UTC)
-        page, created = repository.upsert_page(
-            session, page_record(item), source_id=self.source_id, run_id=self.run_id, seen_at=item.fetched_at
+                counts["failures_stored"] += 1
+        if not pages:
+            return counts
+        scores = [score_record(item) for item in pages]  # before any write: an unscored page fails early
+        stored = repository.upsert_pages(
+            session,
+            [page_record(item) for item in pages],
+            source_id=self.source_id,
+            run_id=self.run_id,
+            seen_at=[item.fetched_at for item in pages],
         )
-        _hit, hit_created = repository.save_score(session, page, score_record(item), at=now)
-        self.counts["pages_stored"] += 1
-        self.counts["pages_new"] += int(created)
-        self.counts["hits_new"] += int(hit_created)
+        now = datetime.now(UTC)
+        for (page, created), score in zip(stored, scores, strict=True):
+            _hit, hit_created = repository.save_score(session, page, score, at=now)
+            counts["pages_stored"] += 1
+            counts["pages_new"] += int(created)
+            counts["hits_new"] += int(hit_created)
+        session.flush()
+        return counts
 
 
 class StorePipeline:

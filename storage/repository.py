@@ -123,50 +123,74 @@ def run_failures(session: Session, run_id: int) -> Sequence[FetchFailure]:
 # Pages, hits, contacts --------------------------------------------------------------------------------
 
 
+def upsert_pages(
+    session: Session,
+    records: Sequence[PageRecord],
+    *,
+    source_id: int,
+    run_id: int | None,
+    seen_at: Sequence[datetime],
+) -> list[tuple[Page, bool]]:
+    """Insert pages or refresh the stored ones with the same canonical URLs; returns (page, created) per
+    record. Existing pages come back with their hit and contacts loaded, in three queries for the batch."""
+    urls = {r.canonical_url for r in records}
+    known = {
+        page.canonical_url: page
+        for page in session.scalars(
+            select(Page)
+            .where(Page.canonical_url.in_(urls))
+            .options(selectinload(Page.hit), selectinload(Page.contacts))
+        )
+    }
+    results = []
+    for record, seen in zip(records, seen_at, strict=True):
+        page = known.get(record.canonical_url)
+        created = page is None
+        if page is None:
+            page = Page(canonical_url=record.canonical_url, first_seen=seen, first_run_id=run_id, source_id=source_id)
+            session.add(page)
+            known[record.canonical_url] = page
+        page.url = record.url
+        page.final_url = record.final_url
+        page.domain = record.domain
+        page.registrable_domain = record.registrable_domain
+        page.title = record.title
+        page.text = record.text
+        page.content_hash = record.content_hash
+        page.http_status = record.http_status
+        page.encoding = record.encoding
+        page.redirect_chain = list(record.redirect_chain)
+        page.depth = record.depth
+        page.referer = record.referer
+        page.last_seen = seen
+        page.last_run_id = run_id
+        results.append((page, created))
+    return results
+
+
 def upsert_page(
     session: Session, record: PageRecord, *, source_id: int, run_id: int | None, seen_at: datetime
 ) -> tuple[Page, bool]:
-    """Insert a page or refresh the stored one with the same canonical URL; returns (page, created)."""
-    page = session.scalar(select(Page).where(Page.canonical_url == record.canonical_url))
-    created = page is None
-    if page is None:
-        page = Page(canonical_url=record.canonical_url, first_seen=seen_at, first_run_id=run_id, source_id=source_id)
-        session.add(page)
-    page.url = record.url
-    page.final_url = record.final_url
-    page.domain = record.domain
-    page.registrable_domain = record.registrable_domain
-    page.title = record.title
-    page.text = record.text
-    page.content_hash = record.content_hash
-    page.http_status = record.http_status
-    page.encoding = record.encoding
-    page.redirect_chain = list(record.redirect_chain)
-    page.depth = record.depth
-    page.referer = record.referer
-    page.last_seen = seen_at
-    page.last_run_id = run_id
-    session.flush()
-    return page, created
+    """One page through :func:`upsert_pages`."""
+    return upsert_pages(session, [record], source_id=source_id, run_id=run_id, seen_at=[seen_at])[0]
 
 
 def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime) -> tuple[Hit | None, bool]:
     """Record a page's score: a hit is created the first time the page reaches the threshold and updated on
-    later crawls (its review status is kept). Returns (hit or None, created)."""
-    hit = session.scalar(select(Hit).where(Hit.page_id == page.id))
+    later crawls (its review status is kept). Returns (hit or None, created). Nothing is flushed here."""
     replace_contacts(session, page, score.contacts)
+    hit = page.hit
     if hit is None and not score.hit:
         return None, False
     created = hit is None
     if hit is None:
-        hit = Hit(page_id=page.id, status="new", created_at=at)
+        hit = Hit(page=page, status="new", created_at=at)
         session.add(hit)
     hit.score = score.score
     hit.category = score.category or "scalper"
     hit.reasons = score.reasons
     hit.lexicon_version = score.lexicon_version
     hit.updated_at = at
-    session.flush()
     return hit, created
 
 
@@ -264,4 +288,5 @@ __all__ = [
     "start_run",
     "unreferred_hits",
     "upsert_page",
+    "upsert_pages",
 ]
