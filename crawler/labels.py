@@ -4,7 +4,7 @@ statuses and failure reasons. Codes stay English in data and code; only output u
 from __future__ import annotations
 
 CATEGORIES = {
-    "scalper": "号贩子/代挂号",
+    "scalper_service": "号贩子/代挂号",
     "medical_tout": "网络医托",
     "illegal_medical_ad": "违法医疗广告",
 }

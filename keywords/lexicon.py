@@ -52,12 +52,12 @@ CONTEXT_GROUP = "context"
 #: Positive groups and the categories each one votes for; the context group votes for none. ``cure``
 #: (miracle-cure promises) is the bait of touts and the content of illegal ads alike, so it votes for both.
 CATEGORIES_OF_GROUP: dict[str, tuple[str, ...]] = {
-    "service": ("scalper",),
-    "guarantee": ("scalper",),
-    "fees": ("scalper",),
-    "identity": ("scalper",),
-    "disguise": ("scalper",),
-    "cta": ("scalper",),
+    "service": ("scalper_service",),
+    "guarantee": ("scalper_service",),
+    "fees": ("scalper_service",),
+    "identity": ("scalper_service",),
+    "disguise": ("scalper_service",),
+    "cta": ("scalper_service",),
     "tout": ("medical_tout",),
     "cure": ("medical_tout", "illegal_medical_ad"),
     "ad_claims": ("illegal_medical_ad",),

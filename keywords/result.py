@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["CATEGORIES", "Reason", "ScoreResult"]
 
-CATEGORIES: tuple[str, ...] = ("scalper", "medical_tout", "illegal_medical_ad")
+CATEGORIES: tuple[str, ...] = ("scalper_service", "medical_tout", "illegal_medical_ad")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
 8. ``hit = score >= hit_threshold``. ``category``: every positive reason adds its weight to the categories its
    group votes for (`keywords.lexicon.CATEGORIES_OF_GROUP`: scalper groups, ``tout`` for medical_tout,
    ``ad_claims`` for illegal_medical_ad, and ``cure`` -- miracle-cure promises touts and illegal ads share --
-   for both); the category with the largest total wins (ties: scalper, medical_tout, illegal_medical_ad). So
+   for both); the category with the largest total wins (ties: scalper_service, medical_tout, illegal_medical_ad). So
    between medical_tout and illegal_medical_ad the person-based funnel (fake assistants, free consultations)
    weighs against the regulated ad copy (cure rates, superlatives, testimonials). None when the score is 0 (no
    net positive evidence).

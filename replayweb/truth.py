@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 TRUTH_FILE = "ground_truth.yaml"
-LABELS = ("scalper", "medical_tout", "illegal_medical_ad", "negative", "hub", "broken")
-CATEGORIES = ("scalper", "medical_tout", "illegal_medical_ad")
+LABELS = ("scalper_service", "medical_tout", "illegal_medical_ad", "negative", "hub", "broken")
+CATEGORIES = ("scalper_service", "medical_tout", "illegal_medical_ad")
 FAILURES = ("redirect_loop", "http_404", "http_500", "timeout", "too_large", "binary", "unknown_host")
 
 _ENTRY_KEYS = frozenset({"url", "label", "hit", "category", "contacts", "reached", "failure", "note"})

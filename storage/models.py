@@ -6,7 +6,7 @@ databases and Alembic revisions. Timestamps are stored in UTC and always come ba
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -32,7 +32,9 @@ NAMING_CONVENTION = {
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 HIT_STATUSES = ("new", "confirmed", "dismissed")
-CONTACT_KINDS = ("mobile", "wechat", "qq")
+CONTACT_KINDS = ("mobile", "wechat", "qq", "landline", "tollfree")
+CONTACT_SOURCES = ("text", "qr", "ocr")
+IDENTIFIER_KINDS = ("icp", "icp_licence", "police_filing", "ad_cert", "uscc", "drug_info")
 
 
 def utcnow() -> datetime:
@@ -112,6 +114,7 @@ class Page(Base):
     depth: Mapped[int] = mapped_column(default=0)
     referer: Mapped[str | None] = mapped_column(String(2048))
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
@@ -120,6 +123,9 @@ class Page(Base):
     source: Mapped[Source] = relationship()
     hit: Mapped[Hit | None] = relationship(back_populates="page")
     contacts: Mapped[list[Contact]] = relationship(back_populates="page", cascade="all, delete-orphan")
+    identifiers: Mapped[list[Identifier]] = relationship(back_populates="page", cascade="all, delete-orphan")
+    links: Mapped[list[PageLink]] = relationship(back_populates="page", cascade="all, delete-orphan")
+    cluster: Mapped[Cluster | None] = relationship(back_populates="pages")
 
 
 class Hit(Base):
@@ -149,8 +155,72 @@ class Contact(Base):
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(String(100))
+    found_in: Mapped[str] = mapped_column(String(10), default="text")  # text | qr | ocr
 
     page: Mapped[Page] = relationship(back_populates="contacts")
+
+
+class Identifier(Base):
+    """A registration number shown on a page (ICP filing, 公安备案, ad approval, USCC), normalised;
+    ``valid`` is the result of its format/check-digit/list check, None when it cannot be checked."""
+
+    __tablename__ = "identifiers"
+    __table_args__ = (
+        UniqueConstraint("page_id", "kind", "value", name="uq_identifiers_page_kind_value"),
+        Index("ix_identifiers_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(100))
+    valid: Mapped[bool | None]
+
+    page: Mapped[Page] = relationship(back_populates="identifiers")
+
+
+class PageLink(Base):
+    """An outgoing link of a page (the link graph: pages linking to known-bad domains)."""
+
+    __tablename__ = "page_links"
+    __table_args__ = (UniqueConstraint("page_id", "url", name="uq_page_links_page_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    registrable_domain: Mapped[str] = mapped_column(String(255), index=True)
+
+    page: Mapped[Page] = relationship(back_populates="links")
+
+
+class Cluster(Base):
+    """An operator cluster: pages connected by shared contacts, across domains. ``key`` is the smallest
+    ``kind:value`` contact of the cluster, so it stays stable while the cluster grows."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(130), unique=True)
+    page_count: Mapped[int] = mapped_column(default=0)
+    domain_count: Mapped[int] = mapped_column(default=0)
+    contact_count: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    pages: Mapped[list[Page]] = relationship(back_populates="cluster")
+
+
+class AdCertificate(Base):
+    """An approved 医疗广告审查证明 imported by an analyst (CSV), to check the numbers ads show."""
+
+    __tablename__ = "ad_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(100), unique=True)  # normalised
+    institution: Mapped[str] = mapped_column(String(255), default="")
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source_file: Mapped[str] = mapped_column(String(1024), default="")
 
 
 class FetchFailure(Base):

@@ -187,7 +187,7 @@ def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime
         hit = Hit(page=page, status="new", created_at=at)
         session.add(hit)
     hit.score = score.score
-    hit.category = score.category or "scalper"
+    hit.category = score.category or "scalper_service"
     hit.reasons = score.reasons
     hit.lexicon_version = score.lexicon_version
     hit.updated_at = at

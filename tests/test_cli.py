@@ -49,7 +49,7 @@ def test_score_jsonl_text_html_and_bad_lines(config_file: Path, tmp_path: Path) 
         assert set(row) >= {"id", "score", "hit", "category", "reasons", "contacts"}
         assert set(row["contacts"]) == {"mobile", "wechat", "qq"}
         assert row["hit"] == (row["score"] >= 50)
-    assert scored["a"]["hit"] and scored["a"]["category"] == "scalper"
+    assert scored["a"]["hit"] and scored["a"]["category"] == "scalper_service"
     assert scored["a"]["contacts"]["wechat"] == ["gh_daigua88"]
     assert scored["b"]["hit"] and scored["b"]["contacts"]["mobile"] == ["13912345678"]
     assert not scored["c"]["hit"]
@@ -78,7 +78,7 @@ def _populate(config_file: Path) -> None:
             contacts = {"mobile": ["13912345678"], "wechat": ["gh_daigua88"], "qq": []}
             reasons = [{"rule_id": "service.代挂号", "text": "代挂号", "start": 0, "end": 3, "weight": 30.0}]
             repository.save_score(
-                s, page, repository.ScoreRecord(score, True, "scalper", reasons, contacts, "v1"), at=now
+                s, page, repository.ScoreRecord(score, True, "scalper_service", reasons, contacts, "v1"), at=now
             )
 
 
@@ -90,7 +90,9 @@ def test_hits_json_fields_order_and_threshold(config_file: Path) -> None:
     assert [r["score"] for r in rows] == [90, 62]  # 45 is below scoring.hit_threshold
     for row in rows:
         assert set(row) >= {"id", "url", "domain", "score", "category", "contacts", "reasons", "source", "first_seen"}
-        assert row["contacts"] == {"mobile": ["13912345678"], "qq": [], "wechat": ["gh_daigua88"]}
+        assert row["contacts"] == {
+            "mobile": ["13912345678"], "wechat": ["gh_daigua88"], "qq": [], "landline": [], "tollfree": []
+        }  # fmt: skip
         assert row["first_seen"].endswith("+08:00")
     low = json.loads(run("hits", "--config", str(config_file), "--format", "json", "--min-score", "0").stdout)
     assert len(low) == 3

@@ -42,7 +42,7 @@ def populated(sessions: Any) -> Any:
             reasons = [{"rule_id": "service.代挂", "text": "代挂", "start": 0, "end": 2, "weight": 25.0},
                        {"rule_id": "context.提醒", "text": "提醒", "start": 3, "end": 5, "weight": -8.0}]  # fmt: skip
             repository.save_score(
-                s, page, repository.ScoreRecord(score, True, "scalper", reasons, contacts, "v1"), at=T0
+                s, page, repository.ScoreRecord(score, True, "scalper_service", reasons, contacts, "v1"), at=T0
             )
     return sessions
 

@@ -17,7 +17,7 @@ from keywords.scorer import DISCLAIMER_FACTOR, HALF_SATURATION, QUOTED_CONTEXT, 
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scoring" / "labelled.jsonl"
 GOLDEN = Path(__file__).parent / "golden" / "scoring" / "labelled.json"
-CATEGORIES = {None, "scalper", "medical_tout", "illegal_medical_ad"}
+CATEGORIES = {None, "scalper_service", "medical_tout", "illegal_medical_ad"}
 
 
 def _load_examples() -> list[dict[str, Any]]:
@@ -105,7 +105,7 @@ def test_result_api_shape(scorer: Scorer) -> None:
     result = scorer.score(text)
     assert isinstance(result, ScoreResult)
     assert all(isinstance(r, Reason) for r in result.reasons)
-    assert result.hit and result.category == "scalper"
+    assert result.hit and result.category == "scalper_service"
     assert result.contacts == {"mobile": ["13812345678"], "wechat": ["dgh_2024"], "qq": ["12345678"]}
     assert result.lexicon_version == lexicon_version() == scorer.lexicon_version
     as_dict = result.to_dict()
@@ -198,7 +198,7 @@ def test_a_disclaimer_does_not_outweigh_an_offer(scorer: Scorer) -> None:
     result = scorer.score("不倒号！专家号号满可加，服务费500元，微信 pz_helper88")
     weights = {r.rule_id: r.weight for r in result.reasons}
     assert weights["negated.service.倒号"] < 0
-    assert result.hit and result.category == "scalper"
+    assert result.hit and result.category == "scalper_service"
 
 
 def test_negated_and_plain_occurrences_share_one_repeat_sequence(scorer: Scorer) -> None:
@@ -253,7 +253,7 @@ def test_hit_threshold_is_configurable(scorer: Scorer) -> None:
 def test_category_follows_the_heaviest_group(scorer: Scorer) -> None:
     assert scorer.score("专家助理免费咨询，祖传秘方包治百病").category == "medical_tout"
     assert scorer.score("治愈率98%，永不复发，最先进技术").category == "illegal_medical_ad"
-    assert scorer.score("代挂号，号满可加").category == "scalper"
+    assert scorer.score("代挂号，号满可加").category == "scalper_service"
 
 
 def test_cure_promises_vote_for_tout_and_ad_alike(scorer: Scorer) -> None:

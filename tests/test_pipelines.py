@@ -63,7 +63,7 @@ def test_page_goes_through_extract_normalise_score(chain: list[Any]) -> None:
     assert item.canonical_url == "http://www.hz-guahao.cn/a?a=1&b=2"
     assert (item.domain, item.registrable_domain) == ("www.hz-guahao.cn", "hz-guahao.cn")
     assert item.content_hash == content_hash(item.text)
-    assert item.score.hit and item.score.category == "scalper"
+    assert item.score.hit and item.score.category == "scalper_service"
     assert item.score.contacts["mobile"] == ["13912345678"]
     notice = run_chain(chain, page("http://www.hz-guahao.cn/notice", NOTICE))
     assert not notice.score.hit

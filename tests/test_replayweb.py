@@ -481,7 +481,7 @@ def test_ground_truth_counts_and_labels() -> None:
     by_label: dict[str, int] = {}
     for entry in truth:
         by_label[entry.label] = by_label.get(entry.label, 0) + 1
-    assert by_label["scalper"] >= 10 and by_label["negative"] >= 10 and by_label["hub"] >= 3
+    assert by_label["scalper_service"] >= 10 and by_label["negative"] >= 10 and by_label["hub"] >= 3
     assert by_label["medical_tout"] >= 1 and by_label["illegal_medical_ad"] >= 1
     assert {e.failure for e in truth if e.failure} == {
         "redirect_loop",
@@ -500,7 +500,7 @@ def test_ground_truth_schema_errors_are_clear(tmp_path: Path) -> None:
     cases = [
         ({"url": "http://www.gt-test.cn/", "label": "spam", "hit": True, "reached": True}, "label must be one of"),
         ({"url": "http://www.gt-test.cn/", "label": "negative", "hit": True, "reached": True}, "needs hit: false"),
-        ({"url": "http://www.gt-test.cn/", "label": "scalper", "hit": True, "reached": True}, "category: scalper"),
+        ({"url": "http://www.gt-test.cn/", "label": "scalper_service", "hit": True, "reached": True}, "category: scalper_service"),
         ({"url": "http://www.gt-test.cn/", "label": "broken", "hit": False, "reached": True}, "need failure"),
         ({"url": "http://www.gt-test.cn/x", "label": "hub", "hit": False, "reached": True}, "not a route"),
         (

@@ -23,7 +23,7 @@ def record(url: str = "http://www.a-guahao.cn/", text: str = "代挂号") -> rep
 
 def score(value: int, hit: bool, mobiles: list[str]) -> repository.ScoreRecord:
     return repository.ScoreRecord(
-        score=value, hit=hit, category="scalper" if hit else None,
+        score=value, hit=hit, category="scalper_service" if hit else None,
         reasons=[{"rule_id": "service.代挂号", "text": "代挂号", "start": 0, "end": 3, "weight": 30.0}],
         contacts={"mobile": mobiles, "wechat": [], "qq": []}, lexicon_version="v1",
     )  # fmt: skip
