@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from keywords import ScoreResult
+    from keywords.signals import ImageText
 
 
 @dataclass
@@ -24,6 +25,7 @@ class PageItem:
     depth: int = 0
     redirect_chain: list[str] = field(default_factory=list)
     referer: str | None = None
+    links: list[str] = field(default_factory=list)  # outgoing http(s) links, page order, unique
     # Set by the pipelines
     title: str = ""
     text: str = ""
@@ -31,6 +33,7 @@ class PageItem:
     domain: str = ""
     registrable_domain: str = ""
     content_hash: str = ""
+    image_texts: list[ImageText] = field(default_factory=list)  # QR payloads and OCR text of its images
     score: ScoreResult | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CATEGORIES", "Reason", "ScoreResult"]
+__all__ = ["CATEGORIES", "Identifier", "Reason", "ScoreResult"]
 
 CATEGORIES: tuple[str, ...] = ("scalper_service", "medical_tout", "illegal_medical_ad")
 
@@ -44,6 +44,9 @@ class ScoreResult:
     reasons: tuple[Reason, ...]
     contacts: dict[str, list[str]]
     lexicon_version: str
+    # where each contact was found, "kind:value" -> "text" | "qr" | "ocr" (absent means "text")
+    contact_sources: dict[str, str] = field(default_factory=dict)
+    identifiers: tuple[Identifier, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -53,5 +56,20 @@ class ScoreResult:
             "category": self.category,
             "reasons": [r.to_dict() for r in self.reasons],
             "contacts": {kind: list(values) for kind, values in self.contacts.items()},
+            "contact_sources": dict(self.contact_sources),
+            "identifiers": [i.to_dict() for i in self.identifiers],
             "lexicon_version": self.lexicon_version,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A registration number found on the page, normalised; ``valid`` is the outcome of its format,
+    check-digit or certificate-list check (None when it cannot be checked)."""
+
+    kind: str  # icp | icp_licence | police_filing | ad_cert | uscc | drug_info
+    value: str
+    valid: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value, "valid": self.valid}

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.domains import host_of, registrable_domain
 from crawler.items import FailureItem, PageItem
 from storage import repository
 from storage.db import make_engine, make_sessionmaker
@@ -42,6 +43,7 @@ def page_record(item: PageItem) -> repository.PageRecord:
         redirect_chain=item.redirect_chain,
         depth=item.depth,
         referer=item.referer,
+        links=[(url, registrable_domain(host_of(url))) for url in item.links],
     )
 
 
@@ -57,6 +59,8 @@ def score_record(item: PageItem) -> repository.ScoreRecord:
         reasons=data["reasons"],
         contacts=data["contacts"],
         lexicon_version=data["lexicon_version"],
+        contact_sources=data.get("contact_sources", {}),
+        identifiers=data.get("identifiers", []),
     )
 
 

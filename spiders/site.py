@@ -45,6 +45,7 @@ from spiders.decoding import UndecodableBody, decode_body
 from spiders.extract import extract_links
 
 log = logging.getLogger(__name__)
+MAX_LINKS_KEPT = 500  # outgoing links stored per page for the link graph
 _SKIPPED_EXTENSIONS = tuple(f".{ext}" for ext in IGNORED_EXTENSIONS)
 
 
@@ -122,6 +123,7 @@ class SiteSpider(scrapy.Spider):
                 first_url, "binary", f"{exc}; Content-Type {content_type or 'missing'}", response.status
             )
             return
+        links = extract_links(html, response.url)
         yield PageItem(
             source=self.source.name,
             url=first_url,
@@ -133,14 +135,15 @@ class SiteSpider(scrapy.Spider):
             depth=meta["th_depth"],
             redirect_chain=[*meta.get("redirect_urls", []), response.url] if meta.get("redirect_urls") else [],
             referer=meta["th_referer"],
+            links=links[:MAX_LINKS_KEPT],
         )
-        yield from self._follow(response.url, html, meta["th_depth"], meta["th_hops"])
+        yield from self._follow(response.url, links, meta["th_depth"], meta["th_hops"])
 
-    def _follow(self, page_url: str, html: str, depth: int, hops: int) -> Iterator[Request]:
+    def _follow(self, page_url: str, links: list[str], depth: int, hops: int) -> Iterator[Request]:
         if depth >= self.source.max_depth:
             return
         page_domain = registrable_domain(host_of(page_url))
-        for link in extract_links(html, page_url):
+        for link in links:
             if link.lower().split("?")[0].endswith(_SKIPPED_EXTENSIONS):
                 continue
             domain = registrable_domain(host_of(link))

@@ -17,7 +17,9 @@ from storage.models import (
     CrawlRun,
     FetchFailure,
     Hit,
+    Identifier,
     Page,
+    PageLink,
     ReferralExport,
     ReferralItem,
     Source,
@@ -42,6 +44,7 @@ class PageRecord:
     redirect_chain: list[str] = field(default_factory=list)
     depth: int = 0
     referer: str | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (url, registrable domain)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class ScoreRecord:
     reasons: list[dict[str, Any]]
     contacts: dict[str, list[str]]
     lexicon_version: str
+    contact_sources: dict[str, str] = field(default_factory=dict)  # "kind:value" -> text | qr | ocr
+    identifiers: list[dict[str, Any]] = field(default_factory=list)  # {"kind", "value", "valid"}
 
 
 # Loading a hit for display or export: its page, the page's source and contacts, in few queries.
@@ -132,14 +137,20 @@ def upsert_pages(
     seen_at: Sequence[datetime],
 ) -> list[tuple[Page, bool]]:
     """Insert pages or refresh the stored ones with the same canonical URLs; returns (page, created) per
-    record. Existing pages come back with their hit and contacts loaded, in three queries for the batch."""
+    record. Existing pages come back with their hit, contacts, identifiers and links loaded, in five queries for
+    the batch."""
     urls = {r.canonical_url for r in records}
     known = {
         page.canonical_url: page
         for page in session.scalars(
             select(Page)
             .where(Page.canonical_url.in_(urls))
-            .options(selectinload(Page.hit), selectinload(Page.contacts))
+            .options(
+                selectinload(Page.hit),
+                selectinload(Page.contacts),
+                selectinload(Page.identifiers),
+                selectinload(Page.links),
+            )
         )
     }
     results = []
@@ -164,6 +175,7 @@ def upsert_pages(
         page.referer = record.referer
         page.last_seen = seen
         page.last_run_id = run_id
+        replace_links(page, record.links)
         results.append((page, created))
     return results
 
@@ -178,7 +190,8 @@ def upsert_page(
 def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime) -> tuple[Hit | None, bool]:
     """Record a page's score: a hit is created the first time the page reaches the threshold and updated on
     later crawls (its review status is kept). Returns (hit or None, created). Nothing is flushed here."""
-    replace_contacts(session, page, score.contacts)
+    replace_contacts(page, score.contacts, score.contact_sources)
+    replace_identifiers(page, score.identifiers)
     hit = page.hit
     if hit is None and not score.hit:
         return None, False
@@ -194,14 +207,44 @@ def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime
     return hit, created
 
 
-def replace_contacts(session: Session, page: Page, contacts: dict[str, list[str]]) -> None:
+def replace_contacts(page: Page, contacts: dict[str, list[str]], sources: dict[str, str] | None = None) -> None:
+    """Make the page's contacts exactly ``contacts``; ``sources`` says where each was found."""
+    sources = sources or {}
     wanted = {(kind, value) for kind in CONTACT_KINDS for value in contacts.get(kind, [])}
     current = {(c.kind, c.value): c for c in page.contacts}
     for key, contact in current.items():
         if key not in wanted:
             page.contacts.remove(contact)
-    for kind, value in sorted(wanted - current.keys()):
-        page.contacts.append(Contact(kind=kind, value=value))
+    for kind, value in sorted(wanted):
+        found_in = sources.get(f"{kind}:{value}", "text")
+        if (kind, value) in current:
+            current[(kind, value)].found_in = found_in
+        else:
+            page.contacts.append(Contact(kind=kind, value=value, found_in=found_in))
+
+
+def replace_identifiers(page: Page, identifiers: list[dict[str, Any]]) -> None:
+    wanted = {(i["kind"], i["value"]): i.get("valid") for i in identifiers}
+    current = {(i.kind, i.value): i for i in page.identifiers}
+    for key, identifier in current.items():
+        if key not in wanted:
+            page.identifiers.remove(identifier)
+    for (kind, value), valid in sorted(wanted.items()):
+        if (kind, value) in current:
+            current[(kind, value)].valid = valid
+        else:
+            page.identifiers.append(Identifier(kind=kind, value=value, valid=valid))
+
+
+def replace_links(page: Page, links: list[tuple[str, str]]) -> None:
+    wanted = dict(links)
+    current = {link.url: link for link in page.links}
+    for url, link in current.items():
+        if url not in wanted:
+            page.links.remove(link)
+    for url, domain in wanted.items():
+        if url not in current:
+            page.links.append(PageLink(url=url, registrable_domain=domain))
 
 
 def record_failure(
@@ -283,6 +326,8 @@ __all__ = [
     "record_export",
     "record_failure",
     "replace_contacts",
+    "replace_identifiers",
+    "replace_links",
     "run_failures",
     "save_score",
     "start_run",

@@ -110,7 +110,9 @@ def test_result_api_shape(scorer: Scorer) -> None:
     assert result.lexicon_version == lexicon_version() == scorer.lexicon_version
     as_dict = result.to_dict()
     assert json.loads(json.dumps(as_dict, ensure_ascii=False)) == as_dict
-    assert list(as_dict) == ["score", "hit", "category", "reasons", "contacts", "lexicon_version"]
+    assert list(as_dict) == [
+        "score", "hit", "category", "reasons", "contacts", "contact_sources", "identifiers", "lexicon_version",
+    ]  # fmt: skip
     assert as_dict["reasons"][0] == {
         "rule_id": "service.代挂号",
         "text": "代挂号",

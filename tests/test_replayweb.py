@@ -500,8 +500,10 @@ def test_ground_truth_schema_errors_are_clear(tmp_path: Path) -> None:
     cases = [
         ({"url": "http://www.gt-test.cn/", "label": "spam", "hit": True, "reached": True}, "label must be one of"),
         ({"url": "http://www.gt-test.cn/", "label": "negative", "hit": True, "reached": True}, "needs hit: false"),
-        ({"url": "http://www.gt-test.cn/", "label": "scalper_service", "hit": True, "reached": True},
-         "category: scalper_service"),
+        (
+            {"url": "http://www.gt-test.cn/", "label": "scalper_service", "hit": True, "reached": True},
+            "category: scalper_service",
+        ),
         ({"url": "http://www.gt-test.cn/", "label": "broken", "hit": False, "reached": True}, "need failure"),
         ({"url": "http://www.gt-test.cn/x", "label": "hub", "hit": False, "reached": True}, "not a route"),
         (

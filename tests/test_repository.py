@@ -115,3 +115,34 @@ def test_list_hits_window_and_export_bookkeeping(sessions: Any) -> None:
     with sessions() as s:
         assert [h.score for h in repository.unreferred_hits(s, "miit")] == [61]
         assert len(repository.unreferred_hits(s, "cac")) == 2
+
+
+def test_links_identifiers_and_contact_sources_follow_the_latest_crawl(sessions: Any) -> None:
+    from dataclasses import replace
+
+    from storage.models import Identifier, PageLink
+
+    rec = replace(record(), links=[("http://partner.cn/a", "partner.cn"), ("http://www.b.com/", "b.com")])
+    sc = replace(
+        score(80, True, ["13912345678"]),
+        contacts={"mobile": ["13912345678"], "wechat": ["gh_qr01"], "qq": []},
+        contact_sources={"wechat:gh_qr01": "qr"},
+        identifiers=[{"kind": "icp", "value": "京ICP备12345678号", "valid": True}],
+    )
+    with sessions.begin() as s:
+        source = repository.ensure_source(s, "hub", "site")
+        page, _ = repository.upsert_page(s, rec, source_id=source.id, run_id=None, seen_at=T0)
+        repository.save_score(s, page, sc, at=T0)
+    with sessions() as s:
+        assert {(c.kind, c.value, c.found_in) for c in s.scalars(select(Contact))} == {
+            ("mobile", "13912345678", "text"), ("wechat", "gh_qr01", "qr"),
+        }  # fmt: skip
+        assert [(i.kind, i.valid) for i in s.scalars(select(Identifier))] == [("icp", True)]
+        assert sorted(link.registrable_domain for link in s.scalars(select(PageLink))) == ["b.com", "partner.cn"]
+    with sessions.begin() as s:
+        page, _ = repository.upsert_page(s, replace(rec, links=[("http://www.b.com/", "b.com")]), source_id=source.id,
+                                         run_id=None, seen_at=T0)  # fmt: skip
+        repository.save_score(s, page, replace(sc, identifiers=[]), at=T0)
+    with sessions() as s:
+        assert s.scalars(select(PageLink.url)).all() == ["http://www.b.com/"]
+        assert s.scalars(select(Identifier)).all() == []

@@ -20,6 +20,7 @@ from twisted.internet.error import DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawler.items import FailureItem, PageItem
+from spiders.extract import extract_links
 from spiders.site import SiteSpider, failure_reason
 
 HUB = """<a href="/list/2.html">next</a><a href="http://www.scalper-a.com/">a</a>
@@ -33,7 +34,8 @@ def make_spider(**source: Any) -> SiteSpider:
 
 
 def followed(spider: SiteSpider, url: str, html: str, depth: int, hops: int) -> dict[str, tuple[int, int]]:
-    return {r.url: (r.meta["th_depth"], r.meta["th_hops"]) for r in spider._follow(url, html, depth, hops)}
+    links = extract_links(html, url)
+    return {r.url: (r.meta["th_depth"], r.meta["th_hops"]) for r in spider._follow(url, links, depth, hops)}
 
 
 def test_no_external_hops_stays_on_own_domains() -> None:
@@ -74,6 +76,10 @@ def test_parse_emits_page_then_links_and_refuses_binary() -> None:
     response = HtmlResponse("http://www.hub.cn/", body=body, request=request, headers={"Content-Type": "text/html"})
     out = list(spider.parse(response))
     assert isinstance(out[0], PageItem) and out[0].encoding == "gb18030" and "专家号" in out[0].html
+    assert out[0].links == [
+        "http://www.hub.cn/list/2.html", "http://www.scalper-a.com/", "http://m.hub.cn/mobile",
+        "http://www.hub.cn/files/price.pdf",
+    ]  # fmt: skip
     assert len(out) == 3
     png = HtmlResponse("http://www.hub.cn/", body=b"\x89PNG\r\n\x1a\n" + bytes(64), request=request)
     (failure,) = list(spider.parse(png))
