@@ -118,6 +118,25 @@ class ScoringConfig(_Section):
     lexicon_dir: str = Field(
         "", description="Folder of lexicon data files replacing the bundled lexicon. Empty: the bundled one."
     )
+    known_bad_file: str = Field(
+        "",
+        description="Analyst-maintained list of known-bad domains and URLs (one per line, # comments); pages on "
+        "them or linking to them score higher. Domains of confirmed hits count too.",
+    )
+
+
+class ImagesConfig(_Section):
+    enabled: bool = Field(True, description="Read QR codes and text (OCR) in the images of suspicious pages.")
+    score_floor: int = Field(
+        25, ge=0, le=100, description="Only pages scoring at least this before images, or with an image in a "
+        "contact block, have their images read.",
+    )  # fmt: skip
+    ocr: bool = Field(True, description="Run OCR on images (QR decoding always runs when images are enabled).")
+    max_per_page: int = Field(8, ge=1, le=100, description="Images read per page at most.")
+    max_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Larger images are skipped.")
+    budget_seconds: float = Field(
+        8.0, gt=0, le=120, description="Time allowed per page for downloading and reading its images."
+    )
 
 
 class ReferralsConfig(_Section):
@@ -148,6 +167,7 @@ class Config(_Section):
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="How pages are fetched.")
     sources: tuple[SourceConfig, ...] = Field((), description="What is crawled.")
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="How pages become hits.")
+    images: ImagesConfig = Field(default_factory=ImagesConfig, description="Reading images (QR, OCR).")
     referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, description="Referral exports.")
     paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")

@@ -73,6 +73,10 @@ def build_settings(
         "TOUTHUNT_LEXICON_DIR": str(config.resolve_path(config.scoring.lexicon_dir))
         if config.scoring.lexicon_dir
         else "",
+        "TOUTHUNT_KNOWN_BAD_FILE": (
+            str(config.resolve_path(config.scoring.known_bad_file)) if config.scoring.known_bad_file else ""
+        ),
+        "TOUTHUNT_IMAGES": config.images.model_dump(mode="json"),
         "TOUTHUNT_STORE_BATCH": 50,
         "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
     }

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from keywords.result import Identifier
+
 if TYPE_CHECKING:
     from keywords.normalisation import NormalisedText
 
@@ -60,7 +62,8 @@ class SignalReason:
 class SignalOutput:
     reasons: tuple[SignalReason, ...] = ()
     contacts: dict[str, list[str]] = field(default_factory=dict)  # kind -> normalised values
-    identifiers: dict[str, list[str]] = field(default_factory=dict)  # kind -> normalised values
+    contact_sources: dict[str, str] = field(default_factory=dict)  # "kind:value" -> text | qr | ocr
+    identifiers: tuple[Identifier, ...] = ()
 
 
 class Signal(Protocol):
