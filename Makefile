@@ -1,17 +1,32 @@
 # One task runner for people and CI. `make demo` and `make test` each do the whole set-up on a fresh
-# machine (virtual environment, Python packages) and are safe to run again.
+# machine (Debian packages, virtual environment, Python packages) and are safe to run again.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Debian packages: a CJK font, so Chinese text in rendered images and screenshots is not empty boxes.
+DEBS   := fonts-wqy-microhei
+DEB_STAMP := $(VENV)/.debs
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# Installs what is missing with apt-get when run as root (CI, a fresh server); otherwise says what to install.
+$(DEB_STAMP): | $(BIN)/python
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+	touch $(DEB_STAMP)
+
+system-deps: $(DEB_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python $(DEB_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
