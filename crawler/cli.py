@@ -169,6 +169,22 @@ def hits(config: Config, day: str | None, since: str | None, min_score: int | No
         click.echo(f"共 {len(rows)} 条命中", err=True)
 
 
+@main.command()
+@click.argument("hit_id", type=int)
+@with_config
+def show(config: Config, hit_id: int) -> None:
+    """Explain one hit: its facts, every reason with its rule id, and the text with the matches marked."""
+    from crawler.hitview import render_hit
+    from storage import repository
+
+    sessions = open_database(config)
+    with sessions() as session:
+        hit = repository.get_hit(session, hit_id)
+        if hit is None:
+            raise click.UsageError(f"no hit with id {hit_id}")
+        click.echo(render_hit(hit, color=sys.stdout.isatty()))
+
+
 def _read_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():

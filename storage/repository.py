@@ -282,6 +282,11 @@ def list_hits(
     return session.scalars(stmt).unique().all()
 
 
+def get_hit(session: Session, hit_id: int) -> Hit | None:
+    stmt = select(Hit).where(Hit.id == hit_id).options(_HIT_LOAD, joinedload(Hit.page).selectinload(Page.identifiers))
+    return session.scalars(stmt).unique().one_or_none()
+
+
 def contacts_by_kind(page: Page) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {kind: [] for kind in CONTACT_KINDS}
     for contact in page.contacts:
@@ -321,6 +326,7 @@ __all__ = [
     "contacts_by_kind",
     "ensure_source",
     "finish_run",
+    "get_hit",
     "latest_runs",
     "list_hits",
     "record_export",
