@@ -7,7 +7,11 @@ Layout of a lexicon directory (the default is ``keywords/data/``):
   e.g. crackdown news and official notices) where they must be negative. ``flags`` is a comma-separated list:
   ``boundary`` -- the term is short or ambiguous and counts only where it falls on jieba token boundaries (see
   `keywords.tokenizer`); ``with_core`` -- the evidence weighs nothing unless the page has core evidence
-  (see `keywords.scorer`).
+  (see `keywords.scorer`); ``pinyin`` -- the term also matches spelt in toneless pinyin, alone or mixed with
+  characters ("daiguahao", "代guahao", "dai gua hao"; heteronyms expanded, see
+  `keywords.normalisation.pinyin_forms`); ``initials`` -- the term also matches as its pinyin initials
+  ("dgh", "zjh"), only where those letters are a whole ASCII token. Give ``initials`` only to terms whose
+  initials are distinctive.
 * ``patterns.tsv``: regular-expression rules run on the digits view,
   ``name<TAB>group<TAB>weight<TAB>regex[<TAB>flags]`` (document numbers, "+V", prices); rule id
   ``<group>.<name>``, same weight signs as the term files; the only flag is ``with_core``.
@@ -16,11 +20,20 @@ Layout of a lexicon directory (the default is ``keywords/data/``):
 * ``negation_verbs.txt``: verbs, one per line, that may stand between a negator and the term it negates
   ("不转卖号源", "禁止发布代挂号广告").
 * ``domains.txt``: official domains and suffixes, one per line ("gov.cn", a booking platform, a hospital).
+* ``structure.tsv``: cues of a page's genre, ``kind<TAB>cue``; a cue is a plain string (folded and matched like
+  a term) or ``re:<regex>`` (run on the digits view). ``structure_kinds.tsv``: ``kind<TAB>factor<TAB>min_cues``
+  -- a page showing at least ``min_cues`` distinct cues of a kind has that structure (news, notice,
+  encyclopedia, fiction, official hospital page), which discounts its positive evidence by ``factor`` (see
+  `keywords.scorer`).
+* Any other file is another module's data (hospital names, known-bad hosts): counted in the version, not
+  parsed here; a name within two edits of a lexicon file's name is taken for a typo and is an error.
 
 Every term, negator and negation verb is folded with the same skeleton folding as page text
 (`keywords.normalisation`) before it is used. A malformed line, a term whose skeleton is empty, or two terms with
-the same skeleton raise `ValueError` naming ``file:line``. `lexicon_version` is a short sha256 over the data
-files' names and bytes, so every score can be traced to the exact lexicon that produced it.
+the same skeleton raise `LexiconError` (a `ValueError`) listing every problem as ``file:line: message``;
+`check_lexicon` returns the same problems without raising (``touthunt lexicon check``); regexes whose unbounded
+repeats nest (``(a+)+``) are rejected, so pattern matching stays linear. `lexicon_version` is a short sha256
+over the data files' names and bytes, so every score can be traced to the exact lexicon that produced it.
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from keywords.normalisation import fold_term
+from keywords.normalisation import PINYIN_CONTEXT, fold_term, has_reading, initials_forms, pinyin_forms
 
 __all__ = [
     "CATEGORIES_OF_GROUP",
@@ -39,8 +52,13 @@ __all__ = [
     "DEFAULT_LEXICON_DIR",
     "GROUPS",
     "Lexicon",
+    "LexiconError",
     "PatternRule",
+    "Problem",
+    "StructureCue",
+    "StructureKind",
     "Term",
+    "check_lexicon",
     "lexicon_version",
     "load_lexicon",
 ]
@@ -69,7 +87,11 @@ PATTERNS_FILE = "patterns.tsv"
 NEGATION_FILE = "negation.txt"
 NEGATION_VERBS_FILE = "negation_verbs.txt"
 DOMAINS_FILE = "domains.txt"
-_TERM_FLAGS = frozenset({"boundary", "with_core"})
+STRUCTURE_FILE = "structure.tsv"
+STRUCTURE_KINDS_FILE = "structure_kinds.tsv"
+_TERM_FLAGS = frozenset({"boundary", "with_core", "pinyin", "initials"})
+# Initials shorter than this are never distinctive ("dy" for 代约).
+_MIN_INITIALS = 3
 _PATTERN_FLAGS = frozenset({"with_core"})
 _VERSION_LENGTH = 12
 
@@ -85,6 +107,8 @@ class Term:
     boundary: bool
     with_core: bool
     source: str
+    pinyin: tuple[str, ...] = ()  # pinyin spellings matched over the pinyin view
+    initials: tuple[str, ...] = ()  # initials matched as whole ASCII tokens
 
     @property
     def rule_id(self) -> str:
@@ -108,6 +132,27 @@ class PatternRule:
 
 
 @dataclass(frozen=True, slots=True)
+class StructureCue:
+    """One cue of a page genre: a folded string ``key`` matched by the automaton, or a ``regex``."""
+
+    kind: str
+    text: str
+    key: str
+    regex: re.Pattern[str] | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class StructureKind:
+    """A page genre and how much it discounts positive evidence once ``min_cues`` distinct cues are seen."""
+
+    kind: str
+    factor: float
+    min_cues: int
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     """All scoring data of one lexicon directory."""
 
@@ -118,6 +163,49 @@ class Lexicon:
     negation_verbs: tuple[str, ...]
     official_domains: tuple[str, ...]
     version: str
+    structure_cues: tuple[StructureCue, ...] = ()
+    structure_kinds: tuple[StructureKind, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a data file; ``line`` is 0 for a problem with the whole file."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class LexiconError(ValueError):
+    """A lexicon directory has problems; ``problems`` lists all of them, the message shows them one a line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+class _Invalid(Exception):
+    """One line's problem, raised by a parser and collected by `_read`."""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _looks_like_typo(name: str, known: set[str]) -> bool:
+    """Whether an unknown data file is probably a misspelt lexicon file ("servce.tsv"). Other unknown files
+    belong to other modules that keep their data beside the lexicon (hospital names, known-bad hosts, ad
+    cues): they count towards the lexicon version but are not parsed here."""
+    return any(_edit_distance(name, k) <= 2 for k in known)
 
 
 def _data_files(directory: Path) -> list[Path]:
@@ -146,38 +234,53 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def _parse_weight(group: str, weight_text: str, where: str) -> float:
+def _parse_weight(group: str, weight_text: str) -> float:
     try:
         weight = float(weight_text)
     except ValueError:
-        raise ValueError(f"{where}: weight {weight_text!r} is not a number") from None
+        raise _Invalid(f"weight {weight_text!r} is not a number") from None
+    if weight != weight or weight in (float("inf"), float("-inf")):
+        raise _Invalid(f"weight {weight_text!r} is not a finite number")
     if group == CONTEXT_GROUP and weight >= 0:
-        raise ValueError(f"{where}: context weights must be negative, got {weight_text}")
+        raise _Invalid(f"context weights must be negative, got {weight_text}")
     if group != CONTEXT_GROUP and weight <= 0:
-        raise ValueError(f"{where}: {group} weights must be positive, got {weight_text}")
+        raise _Invalid(f"{group} weights must be positive, got {weight_text}")
     return weight
 
 
-def _parse_flags(field: str, allowed: frozenset[str], where: str) -> set[str]:
+def _parse_flags(field: str, allowed: frozenset[str]) -> set[str]:
     flags = {f.strip() for f in field.split(",") if f.strip()}
     unknown = flags - allowed
     if unknown:
-        raise ValueError(f"{where}: unknown flag(s) {sorted(unknown)} (allowed: {sorted(allowed)})")
+        raise _Invalid(f"unknown flag(s) {sorted(unknown)} (allowed: {sorted(allowed)})")
     return flags
 
 
+def _pinyin_keys(text: str, key: str, flags: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not flags & {"pinyin", "initials"}:
+        return (), ()
+    if not has_reading(key):
+        raise _Invalid(f"term {text!r} has no Chinese character to spell in pinyin")
+    if len(key) > PINYIN_CONTEXT + 1:
+        raise _Invalid(f"term {text!r} is too long for pinyin forms (at most {PINYIN_CONTEXT + 1} characters)")
+    pinyin = pinyin_forms(key) if "pinyin" in flags else ()
+    initials = initials_forms(key)[:1] if "initials" in flags else ()
+    if initials and len(initials[0]) < _MIN_INITIALS:
+        raise _Invalid(f"initials {initials[0]!r} of {text!r} are too short to be distinctive")
+    return pinyin, initials
+
+
 def _parse_term(group: str, path: Path, number: int, line: str) -> Term:
-    where = f"{path}:{number}"
     fields = line.split("\t")
     if len(fields) not in (2, 3):
-        raise ValueError(f"{where}: expected 'term<TAB>weight[<TAB>flags]', got {line!r}")
+        raise _Invalid(f"expected 'term<TAB>weight[<TAB>flags]', got {line!r}")
     text = fields[0].strip()
-    weight = _parse_weight(group, fields[1].strip(), where)
-    flags = _parse_flags(fields[2] if len(fields) == 3 else "", _TERM_FLAGS, where)
+    weight = _parse_weight(group, fields[1].strip())
+    flags = _parse_flags(fields[2] if len(fields) == 3 else "", _TERM_FLAGS)
     key = fold_term(text)
     if not key:
-        raise ValueError(f"{where}: term {text!r} has an empty skeleton (only spaces, punctuation or symbols)")
-    source = f"{path.name}:{number}"
+        raise _Invalid(f"term {text!r} has an empty skeleton (only spaces, punctuation or symbols)")
+    pinyin, initials = _pinyin_keys(text, key, flags)
     return Term(
         group=group,
         text=text,
@@ -185,103 +288,270 @@ def _parse_term(group: str, path: Path, number: int, line: str) -> Term:
         weight=weight,
         boundary="boundary" in flags,
         with_core="with_core" in flags,
-        source=source,
+        source=f"{path.name}:{number}",
+        pinyin=pinyin,
+        initials=initials,
     )
 
 
-def _parse_pattern(path: Path, number: int, line: str) -> PatternRule:
-    where = f"{path}:{number}"
-    fields = line.split("\t")
-    if len(fields) not in (4, 5):
-        raise ValueError(f"{where}: expected 'name<TAB>group<TAB>weight<TAB>regex[<TAB>flags]', got {line!r}")
-    name, group, weight_text, regex_text = (f.strip() for f in fields[:4])
-    flags = _parse_flags(fields[4] if len(fields) == 5 else "", _PATTERN_FLAGS, where)
-    if group not in GROUPS:
-        raise ValueError(f"{where}: unknown group {group!r} (expected one of {list(GROUPS)})")
-    if not name or not regex_text:
-        raise ValueError(f"{where}: empty name or regex")
-    weight = _parse_weight(group, weight_text, where)
+def _compile(regex_text: str) -> re.Pattern[str]:
     try:
         regex = re.compile(regex_text)
     except re.error as exc:
-        raise ValueError(f"{where}: bad regex {regex_text!r}: {exc}") from None
+        raise _Invalid(f"bad regex {regex_text!r}: {exc}") from None
     if regex.search(""):
-        raise ValueError(f"{where}: regex {regex_text!r} matches the empty string")
+        raise _Invalid(f"regex {regex_text!r} matches the empty string")
+    nested = nested_repeat(regex_text)
+    if nested:
+        raise _Invalid(f"regex {regex_text!r} nests unbounded repeats ({nested}): its matching may not be linear")
+    return regex
+
+
+def nested_repeat(regex_text: str) -> str | None:
+    """The first unbounded repeat nested inside another unbounded repeat (``(a+)+``), which can make a
+    backtracking engine take exponential time; None when there is none."""
+    from re import _constants as constants  # type: ignore[attr-defined]
+    from re import _parser as parser  # type: ignore[attr-defined]
+
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT, getattr(constants, "POSSESSIVE_REPEAT", None)}
+
+    def walk(items: object, inside: bool) -> str | None:
+        for op, value in items:  # type: ignore[attr-defined]
+            children: list[object] = []
+            unbounded = False
+            if op in repeats:
+                low, high, sub = value
+                unbounded = high == constants.MAXREPEAT
+                if unbounded and inside:
+                    return f"{op} {{{low},}} inside another unbounded repeat"
+                children = [sub]
+            elif op == constants.SUBPATTERN:
+                children = [value[-1]]
+            elif op == constants.BRANCH:
+                children = list(value[1])
+            elif op in (constants.ASSERT, constants.ASSERT_NOT):
+                children = [value[1]]
+            for child in children:
+                found = walk(child, inside or unbounded)
+                if found:
+                    return found
+        return None
+
+    return walk(parser.parse(regex_text), False)
+
+
+def _parse_pattern(path: Path, number: int, line: str) -> PatternRule:
+    fields = line.split("\t")
+    if len(fields) not in (4, 5):
+        raise _Invalid(f"expected 'name<TAB>group<TAB>weight<TAB>regex[<TAB>flags]', got {line!r}")
+    name, group, weight_text, regex_text = (f.strip() for f in fields[:4])
+    flags = _parse_flags(fields[4] if len(fields) == 5 else "", _PATTERN_FLAGS)
+    if group not in GROUPS:
+        raise _Invalid(f"unknown group {group!r} (expected one of {list(GROUPS)})")
+    if not name or not regex_text:
+        raise _Invalid("empty name or regex")
+    weight = _parse_weight(group, weight_text)
     return PatternRule(
         group=group,
         name=name,
         weight=weight,
-        regex=regex,
+        regex=_compile(regex_text),
         with_core="with_core" in flags,
         source=f"{path.name}:{number}",
     )
 
 
-def _plain_entries(path: Path) -> list[tuple[int, str]]:
-    return [(number, line.strip()) for number, line in _lines(path)]
+class _Reader:
+    """Reads one lexicon directory, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+
+    def lines(self, name: str) -> Iterator[tuple[Path, int, str]]:
+        path = self.directory / name
+        if not path.is_file():
+            self.problems.append(Problem(path, 0, "missing lexicon file"))
+            return
+        try:
+            for number, line in _lines(path):
+                yield path, number, line
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(path, 0, f"not UTF-8: {exc}"))
+
+    def problem(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(path, line, message))
+
+    def folded_entries(self, name: str, what: str) -> list[str]:
+        keys: list[str] = []
+        seen: set[str] = set()
+        for path, number, line in self.lines(name):
+            entry = line.strip()
+            key = fold_term(entry)
+            if not key:
+                self.problem(path, number, f"{what} {entry!r} has an empty skeleton")
+            elif key in seen:
+                self.problem(path, number, f"duplicate {what} {entry!r}")
+            else:
+                seen.add(key)
+                keys.append(key)
+        return keys
+
+    def read(self) -> Lexicon:
+        directory = self.directory
+        known = {f"{g}.tsv" for g in GROUPS} | {
+            PATTERNS_FILE,
+            NEGATION_FILE,
+            NEGATION_VERBS_FILE,
+            DOMAINS_FILE,
+            STRUCTURE_FILE,
+            STRUCTURE_KINDS_FILE,
+        }
+        for path in _data_files(directory):
+            if path.name not in known and _looks_like_typo(path.name, known):
+                self.problem(path, 0, f"unknown lexicon file (expected one of {sorted(known)})")
+
+        terms = self.read_terms()
+        patterns = self.read_patterns({t.rule_id for t in terms})
+        negators = self.folded_entries(NEGATION_FILE, "negator")
+        negation_verbs = self.folded_entries(NEGATION_VERBS_FILE, "negation verb")
+        domains = self.read_domains()
+        kinds = self.read_structure_kinds()
+        cues = self.read_structure_cues({k.kind for k in kinds})
+        return Lexicon(
+            directory=directory,
+            terms=tuple(terms),
+            patterns=tuple(patterns),
+            negators=tuple(negators),
+            negation_verbs=tuple(negation_verbs),
+            official_domains=tuple(domains),
+            version=lexicon_version(directory),
+            structure_cues=tuple(cues),
+            structure_kinds=tuple(kinds),
+        )
+
+    def read_terms(self) -> list[Term]:
+        terms: list[Term] = []
+        seen: dict[str, Term] = {}
+        seen_pinyin: dict[str, Term] = {}
+        for group in GROUPS:
+            for path, number, line in self.lines(f"{group}.tsv"):
+                try:
+                    term = _parse_term(group, path, number, line)
+                except _Invalid as exc:
+                    self.problem(path, number, str(exc))
+                    continue
+                if term.key in seen:
+                    first = seen[term.key]
+                    self.problem(
+                        path,
+                        number,
+                        f"term {term.text!r} folds to {term.key!r}, "
+                        f"already defined at {first.source} as {first.text!r}",
+                    )
+                    continue
+                clash = next((seen_pinyin[k] for k in (*term.pinyin, *term.initials) if k in seen_pinyin), None)
+                if clash is not None:
+                    self.problem(
+                        path, number, f"a pinyin form of {term.text!r} is also one of {clash.text!r} ({clash.source})"
+                    )
+                    continue
+                seen[term.key] = term
+                seen_pinyin.update(dict.fromkeys((*term.pinyin, *term.initials), term))
+                terms.append(term)
+        return terms
+
+    def read_patterns(self, rule_ids: set[str]) -> list[PatternRule]:
+        patterns: list[PatternRule] = []
+        for path, number, line in self.lines(PATTERNS_FILE):
+            try:
+                pattern = _parse_pattern(path, number, line)
+            except _Invalid as exc:
+                self.problem(path, number, str(exc))
+                continue
+            if pattern.rule_id in rule_ids:
+                self.problem(path, number, f"rule id {pattern.rule_id!r} is already used")
+                continue
+            rule_ids.add(pattern.rule_id)
+            patterns.append(pattern)
+        return patterns
+
+    def read_domains(self) -> list[str]:
+        domains: list[str] = []
+        for path, number, line in self.lines(DOMAINS_FILE):
+            entry = line.strip()
+            domain = entry.lower().strip(".")
+            if "." not in domain or "/" in domain or ":" in domain or " " in domain:
+                self.problem(path, number, f"{entry!r} is not a bare domain or suffix")
+            elif domain in domains:
+                self.problem(path, number, f"duplicate domain {entry!r}")
+            else:
+                domains.append(domain)
+        return domains
+
+    def read_structure_kinds(self) -> list[StructureKind]:
+        kinds: list[StructureKind] = []
+        for path, number, line in self.lines(STRUCTURE_KINDS_FILE):
+            fields = [f.strip() for f in line.split("\t")]
+            if len(fields) != 3:
+                self.problem(path, number, f"expected 'kind<TAB>factor<TAB>min_cues', got {line!r}")
+                continue
+            kind, factor_text, min_text = fields
+            try:
+                factor, min_cues = float(factor_text), int(min_text)
+            except ValueError:
+                self.problem(path, number, f"factor {factor_text!r} or min_cues {min_text!r} is not a number")
+                continue
+            if not 0 < factor <= 1 or min_cues < 1:
+                self.problem(path, number, "factor must be within (0, 1] and min_cues at least 1")
+            elif not re.fullmatch(r"[a-z_]+", kind) or kind in {k.kind for k in kinds}:
+                self.problem(path, number, f"kind {kind!r} is not a new lower-case name")
+            else:
+                kinds.append(StructureKind(kind, factor, min_cues, f"{path.name}:{number}"))
+        return kinds
+
+    def read_structure_cues(self, kinds: set[str]) -> list[StructureCue]:
+        cues: list[StructureCue] = []
+        seen: set[tuple[str, str]] = set()
+        for path, number, line in self.lines(STRUCTURE_FILE):
+            fields = line.split("\t")
+            if len(fields) != 2 or not fields[1].strip():
+                self.problem(path, number, f"expected 'kind<TAB>cue', got {line!r}")
+                continue
+            kind, text = fields[0].strip(), fields[1].strip()
+            if kind not in kinds:
+                self.problem(path, number, f"unknown structure kind {kind!r} (declared: {sorted(kinds)})")
+                continue
+            regex: re.Pattern[str] | None = None
+            key = ""
+            try:
+                if text.startswith("re:"):
+                    regex = _compile(text[3:])
+                else:
+                    key = fold_term(text)
+                    if not key:
+                        raise _Invalid(f"cue {text!r} has an empty skeleton")
+            except _Invalid as exc:
+                self.problem(path, number, str(exc))
+                continue
+            if (kind, key or text) in seen:
+                self.problem(path, number, f"duplicate {kind} cue {text!r}")
+                continue
+            seen.add((kind, key or text))
+            cues.append(StructureCue(kind, text, key, regex, f"{path.name}:{number}"))
+        return cues
 
 
-def _folded_entries(path: Path, what: str) -> list[str]:
-    """Entries of a plain list file, folded like terms; an entry with an empty skeleton is an error."""
-    keys: list[str] = []
-    for number, entry in _plain_entries(path):
-        key = fold_term(entry)
-        if not key:
-            raise ValueError(f"{path}:{number}: {what} {entry!r} has an empty skeleton")
-        keys.append(key)
-    return keys
+def check_lexicon(lexicon_dir: Path | None = None) -> tuple[Lexicon, list[Problem]]:
+    """Read a lexicon directory and return it with every problem found (an empty list when it is valid)."""
+    reader = _Reader(lexicon_dir or DEFAULT_LEXICON_DIR)
+    lexicon = reader.read()
+    return lexicon, reader.problems
 
 
 def load_lexicon(lexicon_dir: Path | None = None) -> Lexicon:
-    """Parse and validate a lexicon directory."""
-    directory = lexicon_dir or DEFAULT_LEXICON_DIR
-    known = {f"{g}.tsv" for g in GROUPS} | {PATTERNS_FILE, NEGATION_FILE, NEGATION_VERBS_FILE, DOMAINS_FILE}
-    for path in _data_files(directory):
-        if path.name not in known:
-            raise ValueError(f"{path}: unknown lexicon file (expected one of {sorted(known)})")
-
-    terms: list[Term] = []
-    seen: dict[str, Term] = {}
-    for group in GROUPS:
-        path = directory / f"{group}.tsv"
-        for number, line in _lines(path):
-            term = _parse_term(group, path, number, line)
-            if term.key in seen:
-                first = seen[term.key]
-                raise ValueError(
-                    f"{path}:{number}: term {term.text!r} folds to {term.key!r}, "
-                    f"already defined at {first.source} as {first.text!r}"
-                )
-            seen[term.key] = term
-            terms.append(term)
-
-    patterns: list[PatternRule] = []
-    patterns_path = directory / PATTERNS_FILE
-    rule_ids = {t.rule_id for t in terms}
-    for number, line in _lines(patterns_path):
-        pattern = _parse_pattern(patterns_path, number, line)
-        if pattern.rule_id in rule_ids:
-            raise ValueError(f"{patterns_path}:{number}: rule id {pattern.rule_id!r} is already used")
-        rule_ids.add(pattern.rule_id)
-        patterns.append(pattern)
-
-    negators = _folded_entries(directory / NEGATION_FILE, "negator")
-    negation_verbs = _folded_entries(directory / NEGATION_VERBS_FILE, "negation verb")
-
-    domains: list[str] = []
-    domains_path = directory / DOMAINS_FILE
-    for number, entry in _plain_entries(domains_path):
-        domain = entry.lower().strip(".")
-        if "." not in domain or "/" in domain or ":" in domain or " " in domain:
-            raise ValueError(f"{domains_path}:{number}: {entry!r} is not a bare domain or suffix")
-        domains.append(domain)
-
-    return Lexicon(
-        directory=directory,
-        terms=tuple(terms),
-        patterns=tuple(patterns),
-        negators=tuple(negators),
-        negation_verbs=tuple(negation_verbs),
-        official_domains=tuple(domains),
-        version=lexicon_version(directory),
-    )
+    """Parse and validate a lexicon directory; raise `LexiconError` listing every problem."""
+    lexicon, problems = check_lexicon(lexicon_dir)
+    if problems:
+        raise LexiconError(problems)
+    return lexicon

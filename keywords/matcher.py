@@ -1,4 +1,18 @@
-"""Lexicon term matching: one Aho-Corasick automaton over every term, run once over a page's skeleton view.
+"""Lexicon term matching: one Aho-Corasick automaton over every term and structure cue, run once over a page's
+skeleton view, and two small automata over the pinyin and initials views for the terms flagged ``pinyin`` or
+``initials``. Every automaton pass is linear in its view; all filtering below is per match.
+
+Pinyin matches (in the mixed-script regions of `keywords.normalisation`) count only when they
+
+* contain at least one Latin letter of the page (an all-Chinese span is the skeleton automaton's business, and
+  its pinyin may be an innocent homophone),
+* start and end on syllable boundaries: a Chinese character's reading is taken whole, and a Latin edge must
+  not touch another Latin letter in the original text ("daiguahao" counts in "找daiguahao!" but not in
+  "xdaiguahao").
+
+Initials matches count only when the match is a whole ASCII token of the original text: "dgh" in "找dgh私聊",
+not in "dgh_2024" or "adghz". Both are then filtered like skeleton matches (rules 3 and 4 below) and report
+the term's own rule id: "代guahao" is ``service.代挂号``.
 
 Raw automaton hits are filtered in this order:
 
@@ -31,13 +45,13 @@ from typing import TYPE_CHECKING
 
 import ahocorasick
 
-from keywords.lexicon import CONTEXT_GROUP, Lexicon, Term
+from keywords.lexicon import CONTEXT_GROUP, Lexicon, StructureCue, Term
 
 if TYPE_CHECKING:
     from keywords.normalisation import NormalisedText
     from keywords.tokenizer import TermTokenizer
 
-__all__ = ["Matcher", "TermMatch"]
+__all__ = ["CueMatch", "Matcher", "Scan", "TermMatch"]
 
 # Words allowed between a negator and the term it negates ("不提供任何代挂号服务").
 _NEGATION_FILLERS = ("任何", "一切")
@@ -57,6 +71,23 @@ class TermMatch:
     start: int
     end: int
     negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CueMatch:
+    """A structure cue found in a page; ``start``/``end`` index the original text."""
+
+    cue: StructureCue
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """Everything the automata found in one page."""
+
+    terms: list[TermMatch]
+    cues: list[CueMatch]
 
 
 def _straddles_break(text: NormalisedText, start: int, end: int) -> bool:
@@ -83,16 +114,45 @@ def _is_ascii_letter(ch: str) -> bool:
     return len(folded) == 1 and folded.isascii() and folded.isalpha()
 
 
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch >= "\U00020000")
+
+
+def _is_token_char(ch: str) -> bool:
+    folded = unicodedata.normalize("NFKC", ch)
+    return len(folded) == 1 and folded.isascii() and (folded.isalnum() or folded in "_-")
+
+
+def _automaton(keys: dict[str, int]) -> ahocorasick.Automaton | None:
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in keys.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
+
+
 class Matcher:
-    """Finds lexicon terms in normalised text."""
+    """Finds lexicon terms and structure cues in normalised text."""
 
     def __init__(self, lexicon: Lexicon, tokenizer: TermTokenizer) -> None:
         self._tokenizer = tokenizer
-        self._automaton = ahocorasick.Automaton()
-        for index, term in enumerate(lexicon.terms):
-            self._automaton.add_word(term.key, index)
-        self._automaton.make_automaton()
         self._terms = lexicon.terms
+        self._cues = tuple(c for c in lexicon.structure_cues if c.key)
+        # skeleton key -> (term index or -1, cue indices); a key may be both a term and a cue ("记者")
+        entries: dict[str, tuple[int, tuple[int, ...]]] = {}
+        for index, term in enumerate(self._terms):
+            entries[term.key] = (index, ())
+        for index, cue in enumerate(self._cues):
+            term_index, cue_indices = entries.get(cue.key, (-1, ()))
+            entries[cue.key] = (term_index, (*cue_indices, index))
+        self._automaton = ahocorasick.Automaton()
+        for key, value in entries.items():
+            self._automaton.add_word(key, value)
+        self._automaton.make_automaton()
+        self._pinyin = _automaton({k: i for i, t in enumerate(self._terms) for k in t.pinyin})
+        self._initials = _automaton({k: i for i, t in enumerate(self._terms) for k in t.initials})
         alternatives = sorted(lexicon.negators, key=len, reverse=True)
         verbs = sorted(lexicon.negation_verbs, key=len, reverse=True)
         verb_part = "(?:" + "|".join(map(re.escape, verbs)) + ")?" if verbs else ""
@@ -109,19 +169,40 @@ class Matcher:
 
     def find(self, text: NormalisedText) -> list[TermMatch]:
         """All surviving term matches, sorted by original start (then longest first)."""
+        return self.scan(text).terms
+
+    def scan(self, text: NormalisedText) -> Scan:
+        """Term matches (see `find`) and structure cue matches, in one pass of each automaton."""
         skeleton = text.skeleton
         spans: list[tuple[int, int, Term]] = []
-        for last, index in self._automaton.iter(skeleton):
-            term = self._terms[index]
-            start = last - len(term.key) + 1
+        cues: list[CueMatch] = []
+        for last, (term_index, cue_indices) in self._automaton.iter(skeleton):
+            first = term_index if term_index >= 0 else cue_indices[0]
+            length = len(self._terms[first].key) if term_index >= 0 else len(self._cues[first].key)
+            start = last - length + 1
             end = last + 1
-            if not self._ascii_edges_ok(text, term, start, end) or _straddles_break(text, start, end):
+            ascii_key = skeleton[start].isascii() or skeleton[last].isascii()
+            if (ascii_key and not self._ascii_edges_ok(text, skeleton[start:end], start, end)) or _straddles_break(
+                text, start, end
+            ):
                 continue
+            if cue_indices:
+                orig_start, orig_end = text.skeleton_span(start, end)
+                cues.extend(CueMatch(self._cues[i], orig_start, orig_end) for i in cue_indices)
+            if term_index < 0:
+                continue
+            term = self._terms[term_index]
             # The jieba check is the expensive one: last.
-            if term.boundary and not self._tokenizer.is_token_span(skeleton, start, end):
+            if term.boundary and not self._on_token_boundaries(text, start, end):
                 continue
             spans.append((start, end, term))
+        spans.extend(self._pinyin_spans(text))
+        spans.extend(self._initials_spans(text))
+        return Scan(terms=self._resolve(text, spans), cues=cues)
 
+    def _resolve(self, text: NormalisedText, spans: list[tuple[int, int, Term]]) -> list[TermMatch]:
+        """Rule 4 (nesting) and negation over skeleton spans."""
+        skeleton = text.skeleton
         spans.sort(key=lambda s: (s[0], -s[1]))
         matches: list[TermMatch] = []
         max_end = -1
@@ -142,19 +223,75 @@ class Matcher:
                 previous = match
         return matches
 
+    def _on_token_boundaries(self, text: NormalisedText, start: int, end: int) -> bool:
+        """jieba's verdict, skipped when no Chinese character touches either edge of the match in the original
+        (jieba never joins a token across punctuation, spaces or Latin letters)."""
+        original = text.original
+        orig_start, orig_end = text.skeleton_span(start, end)
+        before = original[orig_start - 1] if orig_start > 0 else ""
+        after = original[orig_end] if orig_end < len(original) else ""
+        if not _is_cjk(before) and not _is_cjk(after):
+            return True
+        return self._tokenizer.is_token_span(text.skeleton, start, end)
+
+    def _pinyin_spans(self, text: NormalisedText) -> list[tuple[int, int, Term]]:
+        """Skeleton spans of pinyin matches that pass the rules of the module docstring."""
+        if self._pinyin is None or not text.pinyin:
+            return []
+        view, view_map, skeleton = text.pinyin, text.pinyin_map, text.skeleton
+        found: list[tuple[int, int, Term]] = []
+        for last, index in self._pinyin.iter(view):
+            term = self._terms[index]
+            length = next(len(k) for k in term.pinyin if view.endswith(k, 0, last + 1))
+            p_start, p_end = last + 1 - length, last + 1
+            start, end = view_map[p_start], view_map[p_end - 1] + 1
+            # syllables are taken whole: the match may not begin or end inside one character's reading
+            if p_start > 0 and view_map[p_start - 1] == start and not skeleton[start].isascii():
+                continue
+            if p_end < len(view) and view_map[p_end] == end - 1 and not skeleton[end - 1].isascii():
+                continue
+            if not any(ch.isascii() and ch.isalpha() for ch in skeleton[start:end]):
+                continue
+            if not self._ascii_edges_ok(text, skeleton[start:end], start, end) or _straddles_break(text, start, end):
+                continue
+            found.append((start, end, term))
+        return found
+
+    def _initials_spans(self, text: NormalisedText) -> list[tuple[int, int, Term]]:
+        """Skeleton spans of initials matches that are whole ASCII tokens of the original text."""
+        if self._initials is None or not text.initials:
+            return []
+        view, view_map, skeleton, original = text.initials, text.initials_map, text.skeleton, text.original
+        found: list[tuple[int, int, Term]] = []
+        for last, index in self._initials.iter(view):
+            term = self._terms[index]
+            length = len(term.initials[0])
+            start, end = view_map[last + 1 - length], view_map[last] + 1
+            if end - start != length or not skeleton[start:end].isascii():
+                continue
+            orig_start, orig_end = text.skeleton_span(start, end)
+            if orig_end - orig_start != length:
+                continue  # "d g h" or "d-g-h" is not a token
+            if (orig_start > 0 and _is_token_char(original[orig_start - 1])) or (
+                orig_end < len(original) and _is_token_char(original[orig_end])
+            ):
+                continue
+            found.append((start, end, term))
+        return found
+
     def _is_negated(self, skeleton: str, start: int) -> bool:
         if self._negated_before is None or start == 0:
             return False
         return self._negated_before.search(skeleton, max(0, start - _NEGATION_LOOKBACK), start) is not None
 
     @staticmethod
-    def _ascii_edges_ok(text: NormalisedText, term: Term, start: int, end: int) -> bool:
+    def _ascii_edges_ok(text: NormalisedText, key: str, start: int, end: int) -> bool:
         original = text.original
-        if term.key[0].isascii() and term.key[0].isalpha():
+        if key[0].isascii() and key[0].isalpha():
             before = text.skeleton_map[start] - 1
             if before >= 0 and _is_ascii_letter(original[before]):
                 return False
-        if term.key[-1].isascii() and term.key[-1].isalpha():
+        if key[-1].isascii() and key[-1].isalpha():
             after = text.skeleton_map[end - 1] + 1
             if after < len(original) and _is_ascii_letter(original[after]):
                 return False

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from keywords import lexicon_version
-from keywords.lexicon import DEFAULT_LEXICON_DIR, GROUPS, load_lexicon
+from keywords.lexicon import DEFAULT_LEXICON_DIR, GROUPS, LexiconError, check_lexicon, load_lexicon
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -143,3 +143,55 @@ def test_comments_and_blank_lines_are_ignored(lexicon_dir: Path) -> None:
     added = next(t for t in terms if t.text == "代抢专家号")
     assert added.rule_id == "service.代抢专家号"
     assert added.source.startswith("service.tsv:")
+
+
+@pytest.mark.parametrize(
+    ("file", "entry", "message"),
+    [
+        ("cta.tsv", "好友\t5\tinitials", "too short to be distinctive"),
+        ("cta.tsv", "abc\t5\tpinyin", "no Chinese character"),
+        ("service.tsv", "挂号费到医院再付款吧\t5\tpinyin", "too long for pinyin forms"),
+        ("service.tsv", "代掛\t5\tpinyin", "folds to '代挂'"),
+    ],
+)
+def test_invalid_pinyin_flags_name_file_and_line(lexicon_dir: Path, file: str, entry: str, message: str) -> None:
+    line = _append(lexicon_dir / file, entry)
+    with pytest.raises(ValueError, match=rf"{re.escape(file)}:{line}: .*{re.escape(message)}"):
+        load_lexicon(lexicon_dir)
+
+
+def test_pinyin_form_shared_by_two_terms_is_an_error(lexicon_dir: Path) -> None:
+    line = _append(lexicon_dir / "service.tsv", "带挂号\t10\tpinyin")  # reads daiguahao, like 代挂号
+    with pytest.raises(ValueError, match=rf"service\.tsv:{line}: a pinyin form of '带挂号' is also one of '代挂号'"):
+        load_lexicon(lexicon_dir)
+
+
+def test_regex_with_nested_unbounded_repeats_is_rejected(lexicon_dir: Path) -> None:
+    line = _append(lexicon_dir / "patterns.tsv", "slow\tfees\t5\t(?:[0-9]+\\s*)+元")
+    with pytest.raises(ValueError, match=rf"patterns\.tsv:{line}: .*nests unbounded repeats"):
+        load_lexicon(lexicon_dir)
+
+
+def test_every_problem_is_reported_not_just_the_first(lexicon_dir: Path) -> None:
+    first = _append(lexicon_dir / "fees.tsv", "跑腿钱\tlots")
+    second = _append(lexicon_dir / "structure.tsv", "gossip\t八卦")
+    _, problems = check_lexicon(lexicon_dir)
+    assert [(p.path.name, p.line) for p in problems] == [("fees.tsv", first), ("structure.tsv", second)]
+    assert "unknown structure kind 'gossip'" in str(problems[1])
+    with pytest.raises(LexiconError) as raised:
+        load_lexicon(lexicon_dir)
+    assert raised.value.problems == problems
+
+
+def test_other_modules_data_files_are_hashed_not_parsed(lexicon_dir: Path) -> None:
+    before = lexicon_version(lexicon_dir)
+    (lexicon_dir / "some_other_module.tsv").write_text("anything\tat all\n", encoding="utf-8")
+    assert load_lexicon(lexicon_dir).version == lexicon_version(lexicon_dir) != before
+
+
+def test_structure_cues_and_kinds_are_loaded() -> None:
+    lexicon = load_lexicon()
+    kinds = {k.kind for k in lexicon.structure_kinds}
+    assert kinds == {"news", "notice", "encyclopedia", "fiction", "official_hospital"}
+    assert {c.kind for c in lexicon.structure_cues} == kinds
+    assert any(c.regex is not None for c in lexicon.structure_cues)
