@@ -331,3 +331,23 @@ def test_precision_and_recall_do_not_drop(scorer: Scorer) -> None:
         if getattr(metrics, name) < Fraction(str(recorded[name])):
             failures.append(f"{name} dropped below the recorded {recorded[name]:.3f}")
     assert not failures, "\n".join(failures) + "\n\n" + report
+    if metrics.recorded() != recorded:
+        print(f"  figures differ from {METRICS_FILE.name}: lock in an improvement with {RECORD_ENV}=1")
+
+
+def test_recorded_figures_round_down() -> None:
+    def outcome(label: str, expected: str | None, hit: bool, got: str | None) -> Outcome:
+        return Outcome({"label": label, "category": expected}, 0, hit, got)
+
+    outcomes = [
+        outcome("harmful", "scalper_service", True, "scalper_service"),
+        outcome("harmful", "illegal_medical_ad", True, "medical_tout"),  # a hit with the wrong category
+        outcome("harmful", "medical_tout", False, None),
+        outcome("benign", None, True, "scalper_service"),
+        outcome("benign", None, False, None),
+        outcome("benign", None, False, None),
+    ]
+    metrics = _metrics(outcomes)
+    assert (metrics.precision, metrics.recall, metrics.category_accuracy) == (Fraction(2, 3), Fraction(2, 3), 0.5)
+    assert metrics.recorded() == {"precision": 0.666, "recall": 0.666, "category_accuracy": 0.5, "items": 6}
+    assert _metrics([]).recorded() == {"precision": 0.0, "recall": 0.0, "category_accuracy": 0.0, "items": 0}
