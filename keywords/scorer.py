@@ -1,9 +1,16 @@
-"""Page scoring: turns matched terms, patterns, contacts and the URL into a 0..100 score with reasons.
+"""Page scoring: turns matched terms, patterns, contacts, page structure, the URL and the evidence of pluggable
+signals into a 0..100 score with reasons.
 
 Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the reasons' weights):
 
-1. Evidence: lexicon terms (`keywords.matcher`), regex patterns (`keywords.patterns`), contacts
-   (`keywords.contacts`, rule ids ``contact.mobile|wechat|qq``) and the URL allow-list (``domain.official``).
+1. Evidence: lexicon terms in their pinyin, initials and character spellings (`keywords.matcher`), regex
+   patterns (`keywords.patterns`), contacts in the text and in the page's image texts (`keywords.contacts`,
+   rule ids ``contact.<kind>``; image contacts have no position), the URL allow-list (``domain.official``) and
+   every `keywords.signals.SignalReason` of the configured signals. Each piece of evidence has a *kind*:
+   ``core`` (service, guarantee, tout, cure, ad_claims), ``support`` (fees, identity, disguise, cta),
+   ``contact`` (contacts, and evidence flagged ``with_core`` such as prices) or ``context`` (benign context,
+   negative). A signal's reason carries its kind and the categories it votes for; lexicon evidence gets them
+   from its group.
 2. Repeats: per rule id, negated or not, the first occurrence gets the rule's weight, the next
    `MAX_OCCURRENCES` - 1 get `REPEAT_FACTOR` of it each, later occurrences are not reported.
 3. Negation (which terms count as negated: `keywords.matcher`): a negated term is reported as
@@ -11,48 +18,66 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
    legitimate 陪诊 page, "禁止发布代挂号广告" in a forum's rules): sellers do not disclaim what they sell, so it
    weighs minus `DISCLAIMER_FACTOR` times the weight from rule 2 and counts as benign context. A negated
    support term ("免收服务费") weighs 0.
-4. Quotation: on a page whose benign context (``context.*`` and disclaimers) weighs `QUOTED_CONTEXT` or less,
-   positive evidence inside quotation or title marks (news and notices quoting scalpers) is reported as
+4. Quotation: on a page whose benign context (context evidence and disclaimers) weighs `QUOTED_CONTEXT` or
+   less, positive evidence inside quotation or title marks (news and notices quoting scalpers) is reported as
    ``quoted.<rule id>`` and multiplied by `QUOTED_FACTOR`.
-5. Co-occurrence: the *core* groups (service, guarantee, tout, cure, ad_claims) are evidence on their own; the
-   page "has core evidence" when their positive (not negated) weights add up to at least `CORE_MIN`. The
-   *support* groups (fees, identity, disguise, cta) are multiplied by `SUPPORT_ALONE_FACTOR` without core
-   evidence. Evidence flagged ``with_core`` (prices) and contacts weigh nothing without core evidence (crackdown
-   news quotes phone numbers too) and are then listed with weight 0. Contacts weigh `CONTACT_WEIGHTS`; a WeChat
-   contact that is the same number as a listed mobile adds nothing.
-6. Benign context (``context.*``: crackdown news, notices, hospital rules, document numbers) has negative
+5. Co-occurrence: the page "has core evidence" when its positive (not negated) core weights add up to at least
+   `CORE_MIN`. Without it, support evidence is multiplied by `SUPPORT_ALONE_FACTOR` and contact evidence
+   weighs nothing (crackdown news quotes phone numbers too; it is then listed with weight 0). Contacts weigh
+   `CONTACT_WEIGHTS` (kinds a signal adds weigh what the signal says); a WeChat contact that is the same number
+   as a listed mobile, and a contact read from an image that the text already shows, add nothing.
+6. Blocks: the page's text is split into blocks, one per line (the extractor writes one line per block
+   element). A combination that means business -- an anchor and a partner in the same block or in adjacent
+   blocks -- adds one ``combo.<name>`` reason per page (`COMBOS`: a service term with a contact, a price or a
+   guarantee; a disguise label such as 陪诊 with a slot or doctor claim; a tout cue with a contact), weighing
+   `COMBOS`'s weight, placed on the anchor and voting for the anchor's categories. Quoted or negated evidence
+   anchors nothing, neither does a question (a block starting 问： or ending in a question mark: a patient
+   asking "约满了也能加号吗？" is not offering), and the same terms scattered over a long page earn no
+   combination.
+7. Benign context (context evidence: crackdown news, notices, hospital rules, document numbers) has negative
    weights, and an official domain adds `OFFICIAL_DOMAIN_WEIGHT`.
-7. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 40 scores 50, raw 120
+8. Structure: a page that shows at least ``min_cues`` distinct cues of a genre (``structure.tsv``: news
+   bylines and datelines, notice addressees and closing formulas, encyclopedia headings, fiction chapters, a
+   hospital's own voice and footer) has that structure. The detected genre with the largest ``factor`` adds
+   ``structure.<kind>`` weighing minus ``factor`` times the sum of the positive weights from rules 1-7; other
+   detected genres are listed with weight 0. Each reason sits on the genre's first cue.
+9. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 40 scores 50, raw 120
    scores 75; the curve saturates, so no page reaches 100 by piling up keywords.
-8. ``hit = score >= hit_threshold``. ``category``: every positive reason adds its weight to the categories its
-   group votes for (`keywords.lexicon.CATEGORIES_OF_GROUP`: scalper groups, ``tout`` for medical_tout,
-   ``ad_claims`` for illegal_medical_ad, and ``cure`` -- miracle-cure promises touts and illegal ads share --
-   for both); the category with the largest total wins (ties: scalper_service, medical_tout, illegal_medical_ad). So
-   between medical_tout and illegal_medical_ad the person-based funnel (fake assistants, free consultations)
-   weighs against the regulated ad copy (cure rates, superlatives, testimonials). None when the score is 0 (no
-   net positive evidence).
+10. ``hit = score >= hit_threshold``. ``category``: every positive reason adds its weight to the categories it
+   votes for (lexicon groups: `keywords.lexicon.CATEGORIES_OF_GROUP`, where ``cure`` -- miracle-cure promises
+   touts and illegal ads share -- votes for both; signals: their own; combinations: their anchor's); the
+   category with the largest total wins (ties: scalper_service, medical_tout, illegal_medical_ad). None when
+   the score is 0 (no net positive evidence).
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keywords.contacts import contacts_by_kind, extract_contacts
+from keywords.contacts import CONTACT_KINDS, extract_contacts
 from keywords.domains import OfficialDomains
-from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, load_lexicon
+from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, StructureKind, load_lexicon
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
 from keywords.patterns import find_patterns
 from keywords.quotes import in_spans, quoted_spans
 from keywords.result import CATEGORIES, Reason, ScoreResult
+from keywords.signals import ImageText, PageInput
 from keywords.tokenizer import TermTokenizer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from keywords.contacts import Contact
+    from keywords.matcher import CueMatch, TermMatch
     from keywords.normalisation import NormalisedText
+    from keywords.result import Identifier
+    from keywords.signals import Signal
 
 __all__ = ["Scorer", "load_scorer"]
 
@@ -69,33 +94,80 @@ QUOTED_FACTOR = 0.5
 QUOTED_CONTEXT = -20.0
 DISCLAIMER_FACTOR = 0.4
 
+
+@dataclass(frozen=True, slots=True)
+class Combo:
+    """Rule 6: ``anchor`` evidence with ``partner`` evidence at most one block apart adds ``weight`` once.
+    Anchors and partners are lexicon groups or the rule ids ``contact.*`` and ``fees.price``."""
+
+    name: str
+    anchors: frozenset[str]
+    partners: frozenset[str]
+    weight: float
+
+
+_CONTACT_PARTNER = "contact"
+COMBOS: tuple[Combo, ...] = (
+    Combo("service_contact", frozenset({"service"}), frozenset({_CONTACT_PARTNER}), 10.0),
+    Combo("service_price", frozenset({"service"}), frozenset({"fees"}), 8.0),
+    Combo("service_guarantee", frozenset({"service"}), frozenset({"guarantee"}), 8.0),
+    Combo("disguise_slot", frozenset({"disguise"}), frozenset({"service", "guarantee"}), 12.0),
+    Combo("tout_contact", frozenset({"tout"}), frozenset({_CONTACT_PARTNER}), 8.0),
+)
+
 _CONTACT_GROUP = "contact"
 _NEGATED_PREFIX = "negated."
 _QUOTED_PREFIX = "quoted."
+_TEXT_SOURCE = "text"
+_NEWLINE = re.compile("\n")
+# A block that asks ("……也能加号吗？", "问：……") offers nothing: it anchors and partners no combination.
+_QUESTION = re.compile(r"^\s*(?:问|q)\s*[:：]|[?？]\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _kind_of_group(group: str, with_core: bool) -> str:
+    if group == CONTEXT_GROUP:
+        return "context"
+    if with_core or group == _CONTACT_GROUP:
+        return "contact"
+    if group in CORE_GROUPS:
+        return "core"
+    return "support"
 
 
 @dataclass(frozen=True, slots=True)
 class _Evidence:
     rule_id: str
-    group: str
+    group: str  # lexicon group, "contact", or "signal"
+    kind: str  # core | support | contact | context
     weight: float
     start: int
     end: int
-    with_core: bool = False
+    text: str = ""  # what it is, for evidence outside the text (start == -1)
     negated: bool = False
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Kept:
+    rule_id: str  # as reported
+    item: _Evidence
+    weight: float
 
 
 class Scorer:
     """Scores page text. Build it once with `load_scorer`; `score` is pure and thread-compatible."""
 
-    def __init__(self, lexicon: Lexicon, *, hit_threshold: int = 50) -> None:
+    def __init__(self, lexicon: Lexicon, *, hit_threshold: int = 50, signals: Sequence[Signal] = ()) -> None:
         if not 0 <= hit_threshold <= 100:
             raise ValueError(f"hit_threshold must be within 0..100, got {hit_threshold}")
         self.lexicon = lexicon
         self.hit_threshold = hit_threshold
+        self.signals: tuple[Signal, ...] = tuple(signals)
         self._tokenizer = TermTokenizer.for_lexicon(lexicon)
         self._matcher = Matcher(lexicon, self._tokenizer)
         self._domains = OfficialDomains(lexicon.official_domains)
+        self._kinds = {k.kind: k for k in lexicon.structure_kinds}
+        self._regex_cues = tuple(c for c in lexicon.structure_cues if c.regex is not None)
 
     @property
     def lexicon_version(self) -> str:
@@ -105,103 +177,285 @@ class Scorer:
         """Load jieba's dictionary now rather than on the first page that needs it."""
         self._tokenizer.initialize()
 
-    def score(self, text: str, *, url: str | None = None) -> ScoreResult:
-        """Score the visible text of one page (first line usually the title); ``url`` enables the allow-list."""
+    def score(
+        self,
+        text: str,
+        *,
+        url: str | None = None,
+        links: Iterable[str] = (),
+        image_texts: Iterable[ImageText] = (),
+    ) -> ScoreResult:
+        """Score the visible text of one page (first line usually the title). ``url`` enables the allow-list;
+        ``links`` (outgoing links) and ``image_texts`` (OCR text and QR payloads of its images) are handed to
+        the signals, and image texts are searched for contacts too."""
+        page = PageInput(text=text, url=url, links=tuple(links), image_texts=tuple(image_texts))
         normalised = normalise(text)
+        scan = self._matcher.scan(normalised)
         contacts = extract_contacts(normalised)
-        reasons = _weigh(text, self._evidence(normalised, contacts))
+        evidence = self._evidence(normalised, scan.terms, contacts)
+
+        values: dict[str, set[str]] = {kind: {c.value for c in contacts if c.kind == kind} for kind in CONTACT_KINDS}
+        sources: dict[str, str] = {f"{c.kind}:{c.value}": _TEXT_SOURCE for c in contacts}
+        evidence.extend(self._image_contacts(page.image_texts, values, sources))
+        identifiers: dict[tuple[str, str], Identifier] = {}
+        for signal in self.signals:
+            output = signal.evaluate(page, normalised)
+            for reason in output.reasons:
+                evidence.append(
+                    _Evidence(
+                        reason.rule_id,
+                        "signal",
+                        reason.kind,
+                        reason.weight,
+                        reason.start,
+                        reason.end,
+                        text=reason.text,
+                        categories=tuple(reason.categories),
+                    )
+                )
+            for kind, found in output.contacts.items():
+                values.setdefault(kind, set()).update(found)
+            for key, source in output.contact_sources.items():
+                sources.setdefault(key, source)
+            for identifier in output.identifiers:
+                identifiers.setdefault((identifier.kind, identifier.value), identifier)
+
         if url:
             official = self._domains.match(url)
             if official is not None:
-                reasons.append(Reason("domain.official", official.host, -1, -1, OFFICIAL_DOMAIN_WEIGHT))
-        reasons.sort(key=lambda r: (r.start, r.end, r.rule_id))
+                evidence.append(
+                    _Evidence("domain.official", "domain", "context", OFFICIAL_DOMAIN_WEIGHT, -1, -1, official.host)
+                )
+
+        kept = _weigh(text, evidence)
+        kept.extend(_combos(text, kept))
+        kept.extend(self._structure(normalised, scan.cues, kept))
+        reasons = [
+            Reason(
+                k.rule_id,
+                text[k.item.start : k.item.end] if k.item.start >= 0 else k.item.text,
+                k.item.start,
+                k.item.end,
+                round(k.weight, 2) + 0.0,  # "+ 0.0" turns -0.0 into 0.0
+            )
+            for k in kept
+        ]
+        order = sorted(range(len(reasons)), key=lambda i: (reasons[i].start, reasons[i].end, reasons[i].rule_id))
+        reasons = [reasons[i] for i in order]
+        kept = [kept[i] for i in order]
 
         raw = max(0.0, sum(r.weight for r in reasons))
         score = int(100.0 * raw / (raw + HALF_SATURATION) + 0.5)
+        contact_values = {kind: sorted(found) for kind, found in values.items() if found or kind in CONTACT_KINDS}
         return ScoreResult(
             score=score,
             hit=score >= self.hit_threshold,
-            category=_category(reasons) if score > 0 else None,
+            category=_category(kept, reasons) if score > 0 else None,
             reasons=tuple(reasons),
-            contacts=contacts_by_kind(contacts),
+            contacts=contact_values,
             lexicon_version=self.lexicon.version,
+            contact_sources={k: v for k, v in sources.items() if v != _TEXT_SOURCE},
+            identifiers=tuple(identifiers.values()),
         )
 
-    def _evidence(self, normalised: NormalisedText, contacts: list[Contact]) -> list[_Evidence]:
-        """Every piece of evidence with its base weight, before repeats and co-occurrence."""
+    def _evidence(self, normalised: NormalisedText, terms: list[TermMatch], contacts: list[Contact]) -> list[_Evidence]:
+        """Every piece of lexicon and contact evidence in the text, with its base weight."""
         evidence: list[_Evidence] = []
-        for match in self._matcher.find(normalised):
+        for match in terms:
             term = match.term
             evidence.append(
-                _Evidence(term.rule_id, term.group, term.weight, match.start, match.end, term.with_core, match.negated)
+                _Evidence(
+                    term.rule_id,
+                    term.group,
+                    _kind_of_group(term.group, term.with_core),
+                    term.weight,
+                    match.start,
+                    match.end,
+                    negated=match.negated,
+                    categories=CATEGORIES_OF_GROUP.get(term.group, ()),
+                )
             )
         for found in find_patterns(self.lexicon.patterns, normalised):
             rule = found.rule
-            evidence.append(_Evidence(rule.rule_id, rule.group, rule.weight, found.start, found.end, rule.with_core))
+            evidence.append(
+                _Evidence(
+                    rule.rule_id,
+                    rule.group,
+                    _kind_of_group(rule.group, rule.with_core),
+                    rule.weight,
+                    found.start,
+                    found.end,
+                    categories=CATEGORIES_OF_GROUP.get(rule.group, ()),
+                )
+            )
         mobiles = {c.value for c in contacts if c.kind == "mobile"}
         for contact in contacts:
             duplicate = contact.kind == "wechat" and contact.value in mobiles
             weight = 0.0 if duplicate else CONTACT_WEIGHTS[contact.kind]
-            rule_id = f"{_CONTACT_GROUP}.{contact.kind}"
-            evidence.append(_Evidence(rule_id, _CONTACT_GROUP, weight, contact.start, contact.end, True))
+            evidence.append(
+                _Evidence(
+                    f"{_CONTACT_GROUP}.{contact.kind}", _CONTACT_GROUP, "contact", weight, contact.start, contact.end
+                )
+            )
         return evidence
 
+    @staticmethod
+    def _image_contacts(
+        images: tuple[ImageText, ...], values: dict[str, set[str]], sources: dict[str, str]
+    ) -> list[_Evidence]:
+        """Contacts in OCR text and QR payloads: new ones are evidence without a position, sourced qr/ocr."""
+        evidence: list[_Evidence] = []
+        for image in images:
+            for contact in extract_contacts(normalise(image.text)):
+                key = f"{contact.kind}:{contact.value}"
+                if key in sources:
+                    continue
+                sources[key] = image.kind
+                duplicate = contact.kind == "wechat" and contact.value in values["mobile"]
+                values[contact.kind].add(contact.value)
+                weight = 0.0 if duplicate else CONTACT_WEIGHTS[contact.kind]
+                shown = image.text[contact.start : contact.end]
+                evidence.append(
+                    _Evidence(f"{_CONTACT_GROUP}.{contact.kind}", _CONTACT_GROUP, "contact", weight, -1, -1, shown)
+                )
+        return evidence
 
-def _weigh(text: str, evidence: list[_Evidence]) -> list[Reason]:
-    """Apply the repeat, negation, quotation and co-occurrence rules of the module docstring."""
+    def _structure(self, normalised: NormalisedText, cues: list[CueMatch], kept: list[_Kept]) -> list[_Kept]:
+        """Rule 8: genre reasons. Regex cues run only on pages with positive evidence (nothing to discount
+        otherwise)."""
+        positive = sum(k.weight for k in kept if k.weight > 0)
+        if positive <= 0 or not self._kinds:
+            return []
+        first: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)  # kind -> cue text -> first span
+        for match in cues:
+            first[match.cue.kind].setdefault(match.cue.text, (match.start, match.end))
+        for cue in self._regex_cues:
+            assert cue.regex is not None
+            found = cue.regex.search(normalised.digits)
+            if found and found.end() > found.start():
+                first[cue.kind].setdefault(cue.text, normalised.digits_span(found.start(), found.end()))
+        detected: list[tuple[StructureKind, tuple[int, int]]] = []
+        for kind, spans in first.items():
+            structure = self._kinds[kind]
+            if len(spans) >= structure.min_cues:
+                detected.append((structure, min(spans.values())))
+        if not detected:
+            return []
+        detected.sort(key=lambda d: -d[0].factor)
+        out: list[_Kept] = []
+        for number, (structure, (start, end)) in enumerate(detected):
+            weight = -structure.factor * positive if number == 0 else 0.0
+            rule_id = f"structure.{structure.kind}"
+            out.append(_Kept(rule_id, _Evidence(rule_id, "structure", "context", weight, start, end), weight))
+        return out
+
+
+def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
+    """Apply the repeat, negation, quotation and co-occurrence rules (2-5, 7) of the module docstring."""
     by_rule: dict[str, list[_Evidence]] = defaultdict(list)
     for item in sorted(evidence, key=lambda e: (e.start, e.end)):
         by_rule[item.rule_id].append(item)
 
-    # (rule id as reported, evidence, weight so far)
-    kept: list[tuple[str, _Evidence, float]] = []
+    kept: list[_Kept] = []
     for rule_id, items in by_rule.items():
         for index, item in enumerate(items[:MAX_OCCURRENCES]):
             weight = item.weight if index == 0 else item.weight * REPEAT_FACTOR
             if item.negated:
-                disclaimer = item.group in CORE_GROUPS
-                kept.append((_NEGATED_PREFIX + rule_id, item, -DISCLAIMER_FACTOR * weight if disclaimer else 0.0))
+                disclaimer = item.kind == "core"
+                kept.append(_Kept(_NEGATED_PREFIX + rule_id, item, -DISCLAIMER_FACTOR * weight if disclaimer else 0.0))
             else:
-                kept.append((rule_id, item, weight))
+                kept.append(_Kept(rule_id, item, weight))
 
-    # Benign context: context terms and patterns, and disclaimers (the only negative negated evidence).
-    context = sum(w for _, item, w in kept if item.group == CONTEXT_GROUP or item.negated)
+    # Benign context: context evidence and disclaimers (the only negative negated evidence).
+    context = sum(k.weight for k in kept if k.item.kind == "context" or k.item.negated)
     if context <= QUOTED_CONTEXT:
         quotes = quoted_spans(text)
-        kept = [
-            (_QUOTED_PREFIX + rule_id, item, weight * QUOTED_FACTOR)
-            if weight > 0 and in_spans(quotes, item.start, item.end)
-            else (rule_id, item, weight)
-            for rule_id, item, weight in kept
-        ]
+        for k in kept:
+            if k.weight > 0 and k.item.start >= 0 and in_spans(quotes, k.item.start, k.item.end):
+                k.rule_id = _QUOTED_PREFIX + k.rule_id
+                k.weight *= QUOTED_FACTOR
 
-    has_core = sum(w for _, item, w in kept if item.group in CORE_GROUPS and not item.negated) >= CORE_MIN
-    reasons: list[Reason] = []
-    for rule_id, item, weight in kept:
-        if not has_core:
-            if item.with_core:  # prices and every contact
-                weight = 0.0
-            elif item.group in SUPPORT_GROUPS:
-                weight *= SUPPORT_ALONE_FACTOR
-        weight = round(weight, 2) + 0.0  # "+ 0.0" turns -0.0 into 0.0
-        reasons.append(Reason(rule_id, text[item.start : item.end], item.start, item.end, weight))
-    return reasons
+    has_core = sum(k.weight for k in kept if k.item.kind == "core" and not k.item.negated) >= CORE_MIN
+    if not has_core:
+        for k in kept:
+            if k.item.kind == "contact":
+                k.weight = 0.0
+            elif k.item.kind == "support":
+                k.weight *= SUPPORT_ALONE_FACTOR
+    return kept
 
 
-def _category(reasons: list[Reason]) -> str | None:
+def _combos(text: str, kept: list[_Kept]) -> list[_Kept]:
+    """Rule 6: one ``combo.<name>`` reason per combination found within one block of its anchor."""
+    usable = [
+        k
+        for k in kept
+        if k.item.start >= 0
+        and k.weight > 0
+        and not k.item.negated
+        and not k.rule_id.startswith(_QUOTED_PREFIX)
+        and k.item.kind != "context"
+    ]
+    if not usable:
+        return []
+    line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+    def block(position: int) -> int:
+        return bisect_right(line_starts, position) - 1
+
+    def is_question(b: int) -> bool:
+        end = line_starts[b + 1] - 1 if b + 1 < len(line_starts) else len(text)
+        return bool(_QUESTION.search(text, line_starts[b], end))
+
+    # role -> blocks where it occurs; roles are lexicon groups, "contact", and "fees" also for fees.price
+    blocks: dict[str, set[int]] = defaultdict(set)
+    anchors: dict[str, list[tuple[int, _Kept]]] = defaultdict(list)
+    for k in usable:
+        is_contact = k.item.kind == "contact" and k.item.group in {_CONTACT_GROUP, "signal"}
+        role = _CONTACT_PARTNER if is_contact else k.item.group
+        b = block(k.item.start)
+        if is_question(b):
+            continue
+        blocks[role].add(b)
+        anchors[role].append((b, k))
+    out: list[_Kept] = []
+    for combo in COMBOS:
+        partner_blocks = set().union(*(blocks.get(p, set()) for p in combo.partners))
+        if not partner_blocks:
+            continue
+        candidates = sorted(
+            (pair for role in combo.anchors for pair in anchors.get(role, [])), key=lambda pair: pair[1].item.start
+        )
+        for b, anchor in candidates:
+            if partner_blocks & {b - 1, b, b + 1}:
+                rule_id = f"combo.{combo.name}"
+                item = _Evidence(
+                    rule_id,
+                    "combo",
+                    "core",
+                    combo.weight,
+                    anchor.item.start,
+                    anchor.item.end,
+                    categories=anchor.item.categories,
+                )
+                out.append(_Kept(rule_id, item, combo.weight))
+                break
+    return out
+
+
+def _category(kept: list[_Kept], reasons: list[Reason]) -> str | None:
     totals: dict[str, float] = defaultdict(float)
-    for reason in reasons:
+    for k, reason in zip(kept, reasons, strict=True):
         if reason.weight <= 0:
             continue
-        rule_id = reason.rule_id.removeprefix(_QUOTED_PREFIX)
-        for category in CATEGORIES_OF_GROUP.get(rule_id.split(".", 1)[0], ()):
+        for category in k.item.categories:
             totals[category] += reason.weight
     best = max(CATEGORIES, key=lambda c: (totals[c], -CATEGORIES.index(c)))
     return best if totals[best] > 0 else None
 
 
-def load_scorer(lexicon_dir: Path | None = None, hit_threshold: int = 50) -> Scorer:
-    """Load the lexicon, build the automaton and initialise the jieba tokenizer; do this once per process."""
-    scorer = Scorer(load_lexicon(lexicon_dir), hit_threshold=hit_threshold)
+def load_scorer(lexicon_dir: Path | None = None, hit_threshold: int = 50, *, signals: Sequence[Signal] = ()) -> Scorer:
+    """Load the lexicon, build the automata and initialise the jieba tokenizer; do this once per process."""
+    scorer = Scorer(load_lexicon(lexicon_dir), hit_threshold=hit_threshold, signals=signals)
     scorer.warm_up()
     return scorer
