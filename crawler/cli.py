@@ -6,66 +6,26 @@ with its message and exit status 2; other known errors with exit status 1; never
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
-from crawler.config import DEFAULT_CONFIG_PATH, Config, load_config
-from crawler.errors import ConfigError, TouthuntError
+from crawler.command import open_database, with_config
+from crawler.config import Config
+from crawler.errors import ConfigError
+from crawler.graph_cli import clusters
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
 from crawler.labels import RUN_STATUSES, failure_label
 from crawler.runner import RunSummary, run_source
+from storage.clusters import rebuild_clusters
 
 log = logging.getLogger("touthunt")
-
-
-def _setup_logging(config: Config) -> None:
-    logging.basicConfig(level=config.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # schema upgrades run on every command; their step-by-step notes are not news to the user
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(config.logging.level)))
-
-
-def with_config(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--config``, load it, and turn touthunt's errors into clean exits."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=DEFAULT_CONFIG_PATH,
-        show_default=True,
-        help="Configuration file.",
-    )
-    @functools.wraps(func)
-    def wrapper(config_path: Path, **kwargs: Any) -> Any:
-        try:
-            config = load_config(config_path)
-            _setup_logging(config)
-            return func(config, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"配置错误 (configuration error): {exc}", err=True)
-            sys.exit(2)
-        except TouthuntError as exc:
-            click.echo(f"错误: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
-
-
-def open_database(config: Config) -> Any:
-    """Engine + sessionmaker for the configured database, migrated to the newest schema."""
-    from storage.db import make_engine, make_sessionmaker, upgrade
-
-    engine = make_engine(config.database_url, busy_timeout_seconds=config.database.busy_timeout_seconds)
-    upgrade(engine)
-    return make_sessionmaker(engine)
 
 
 @click.group()
@@ -113,6 +73,9 @@ def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
         summary = run_source(config, source, sessions)
         print_run(summary)
         summaries.append(summary)
+    with sessions.begin() as session:  # new contacts may join pages of different sites into one operator
+        stats = rebuild_clusters(session)
+    click.echo(f"团伙: {stats.clusters} 个 (新建 {stats.created}, 变更 {stats.changed}, 删除 {stats.deleted})")
     return summaries
 
 
@@ -297,6 +260,8 @@ def demo(config: Config, out_dir: Path | None) -> None:
 
     run_demo(config, out_dir=out_dir)
 
+
+main.add_command(clusters)
 
 if __name__ == "__main__":
     main()

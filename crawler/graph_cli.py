@@ -14,11 +14,10 @@ from typing import Any
 
 import click
 
-from crawler.cli import open_database, with_config
+from crawler.command import open_database, with_config
 from crawler.config import Config
 from crawler.errors import TouthuntError
-from crawler.hitlist import _fit as fit
-from crawler.hitlist import china_time
+from crawler.hitlist import china_time, fit_cell
 from crawler.labels import HIT_STATUSES, category_label
 from storage.clusters import ClusterDetail, ClusterSummary, cluster_detail, list_clusters, rebuild_clusters
 
@@ -32,10 +31,10 @@ def _time(value: datetime | None) -> str:
 def _table(columns: Sequence[tuple[str, int]], rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows under Chinese headers; every column but the last (whose width is ignored) padded or cut to its width."""
     *fixed, (last, _width) = columns
-    lines = ["  ".join([*(fit(header, width) for header, width in fixed), last])]
+    lines = ["  ".join([*(fit_cell(header, width) for header, width in fixed), last])]
     lines.append("  ".join([*("-" * width for _header, width in fixed), "-" * 8]))
     for row in rows:
-        cells = [fit(cell, width) for cell, (_header, width) in zip(row[:-1], columns[:-1], strict=True)]
+        cells = [fit_cell(cell, width) for cell, (_header, width) in zip(row[:-1], columns[:-1], strict=True)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return lines
 

@@ -100,7 +100,7 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _fit(text: str, width: int) -> str:
+def fit_cell(text: str, width: int) -> str:
     """Pad or cut ``text`` to ``width`` terminal columns (CJK characters take two)."""
     if display_width(text) <= width:
         return text + " " * (width - display_width(text))
@@ -116,12 +116,12 @@ def _fit(text: str, width: int) -> str:
 def render_table(rows: Sequence[dict[str, Any]]) -> str:
     columns = (("id", "编号", 6), ("score", "评分", 4), ("category", "类别", 13), ("domain", "域名", 24),
                ("contacts", "联系方式", 26), ("first_seen", "首次发现", 16), ("url", "网址", 48))  # fmt: skip
-    lines = ["  ".join(_fit(header, width) for _key, header, width in columns).rstrip()]
+    lines = ["  ".join(fit_cell(header, width) for _key, header, width in columns).rstrip()]
     lines.append("  ".join("-" * width for _key, _header, width in columns))
     for row in rows:
         flat = _flat(row)
         contacts = " ".join(v for kind in ("mobile", "wechat", "qq") for v in row["contacts"].get(kind, []))
         values = {**flat, "contacts": contacts, "first_seen": row["first_seen"][:16].replace("T", " ")}
-        cells = [_fit(str(values[key]), width) for key, _header, width in columns[:-1]]
+        cells = [fit_cell(str(values[key]), width) for key, _header, width in columns[:-1]]
         lines.append("  ".join([*cells, str(values[columns[-1][0]])]))
     return "\n".join(lines)
