@@ -171,13 +171,10 @@ def _read_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, 
 @with_config
 def score(config: Config, input_path: Path, output_path: Path | None) -> None:
     """Score records offline, without crawling or storing anything."""
-    from keywords import load_scorer
+    from crawler.scoring import build_scorer, inputs_from_config
     from spiders.extract import html_to_text
 
-    scorer = load_scorer(
-        config.resolve_path(config.scoring.lexicon_dir) if config.scoring.lexicon_dir else None,
-        hit_threshold=config.scoring.hit_threshold,
-    )
+    scorer = build_scorer(inputs_from_config(config, with_database=False))
     source = sys.stdin if str(input_path) == "-" else input_path.open(encoding="utf-8")
     sink = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
     scored = skipped = 0

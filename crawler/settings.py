@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, SourceConfig
+from crawler.scoring import inputs_from_config
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
@@ -38,6 +39,7 @@ def build_settings(
 ) -> dict[str, Any]:
     """All settings of one crawl process, as plain JSON-able values."""
     net = config.network
+    scoring = inputs_from_config(config, with_database=True)
     settings: dict[str, Any] = {
         "BOT_NAME": "touthunt",
         "USER_AGENT": net.user_agent,
@@ -69,14 +71,11 @@ def build_settings(
         "TOUTHUNT_RUN_ID": run_id or 0,
         "TOUTHUNT_SOURCE": source.model_dump(mode="json"),
         "TOUTHUNT_PROXY": net.proxy,
-        "TOUTHUNT_HIT_THRESHOLD": config.scoring.hit_threshold,
-        "TOUTHUNT_LEXICON_DIR": str(config.resolve_path(config.scoring.lexicon_dir))
-        if config.scoring.lexicon_dir
-        else "",
-        "TOUTHUNT_KNOWN_BAD_FILE": (
-            str(config.resolve_path(config.scoring.known_bad_file)) if config.scoring.known_bad_file else ""
-        ),
+        "TOUTHUNT_HIT_THRESHOLD": scoring.hit_threshold,
+        "TOUTHUNT_LEXICON_DIR": scoring.lexicon_dir,
+        "TOUTHUNT_KNOWN_BAD_FILE": scoring.known_bad_file,
         "TOUTHUNT_IMAGES": config.images.model_dump(mode="json"),
+        "TOUTHUNT_PLATFORM_DOMAINS": list(config.referrals.platform_domains),
         "TOUTHUNT_STORE_BATCH": 50,
         "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
     }

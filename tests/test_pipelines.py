@@ -12,6 +12,7 @@ from scrapy.exceptions import DropItem
 from sqlalchemy import select, text
 
 from crawler.items import FailureItem, PageItem
+from crawler.scoring import ScoringInputs
 from crawler.settings import ITEM_PIPELINES
 from pipelines.dedupe import DedupePipeline
 from pipelines.extract import ExtractPipeline
@@ -41,7 +42,7 @@ def test_order_lives_in_settings() -> None:
 
 @pytest.fixture(scope="module")
 def scorer() -> ScorePipeline:
-    pipeline = ScorePipeline(hit_threshold=50)
+    pipeline = ScorePipeline(ScoringInputs(hit_threshold=50))
     pipeline.open_spider()
     return pipeline
 

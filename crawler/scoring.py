@@ -1,0 +1,83 @@
+"""The scorer a crawl or a command uses: the lexicon plus the built-in signals, fed from config.yaml and the
+database (the analyst's known-bad list and the domains of confirmed hits). Built once per process."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.config import Config
+from keywords import Scorer
+from keywords.lexicon import load_lexicon
+from keywords.links import KnownBad, LinkSignal, load_known_bad
+from keywords.lookalike import load_hospitals
+from storage.db import make_engine, make_sessionmaker
+from storage.intel import known_bad_from_db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoringInputs:
+    """Everything a scorer is built from, as plain values (they travel in the crawl's settings)."""
+
+    hit_threshold: int = 50
+    lexicon_dir: str = ""
+    known_bad_file: str = ""
+    database_url: str = ""  # empty: no database facts (offline scoring of files)
+    platform_domains: tuple[str, ...] = ()
+
+
+def _database_known_bad(inputs: ScoringInputs) -> KnownBad:
+    if not inputs.database_url:
+        return KnownBad()
+    engine = make_engine(inputs.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            from referrals.platforms import load_platforms
+
+            return known_bad_from_db(session, platforms=load_platforms(inputs.platform_domains))
+    except SQLAlchemyError as exc:  # a fresh database has no tables yet; scoring still works without it
+        log.warning("known-bad domains from confirmed hits unavailable: %s", exc)
+        return KnownBad()
+    finally:
+        engine.dispose()
+
+
+def inputs_from_config(config: Config, *, with_database: bool) -> ScoringInputs:
+    """Scoring inputs straight from config.yaml; ``with_database`` adds the domains of confirmed hits."""
+    return ScoringInputs(
+        hit_threshold=config.scoring.hit_threshold,
+        lexicon_dir=str(config.resolve_path(config.scoring.lexicon_dir)) if config.scoring.lexicon_dir else "",
+        known_bad_file=str(config.resolve_path(config.scoring.known_bad_file)) if config.scoring.known_bad_file else "",
+        database_url=config.database_url if with_database else "",
+        platform_domains=config.referrals.platform_domains,
+    )
+
+
+def inputs_from_settings(settings: Any) -> ScoringInputs:
+    """The scoring inputs a crawl process was given (see crawler/settings.py)."""
+    return ScoringInputs(
+        hit_threshold=settings.getint("TOUTHUNT_HIT_THRESHOLD", 50),
+        lexicon_dir=settings.get("TOUTHUNT_LEXICON_DIR") or "",
+        known_bad_file=settings.get("TOUTHUNT_KNOWN_BAD_FILE") or "",
+        database_url=settings.get("TOUTHUNT_DATABASE_URL") or "",
+        platform_domains=tuple(settings.getlist("TOUTHUNT_PLATFORM_DOMAINS")),
+    )
+
+
+@functools.cache
+def build_scorer(inputs: ScoringInputs) -> Scorer:
+    """One scorer per process and inputs: pipelines that score (images, pages) share it."""
+    lexicon = load_lexicon(Path(inputs.lexicon_dir) if inputs.lexicon_dir else None)
+    known_bad = load_known_bad(Path(inputs.known_bad_file) if inputs.known_bad_file else None)
+    known_bad = known_bad | _database_known_bad(inputs)
+    signals = [LinkSignal(known_bad, load_hospitals(), official_domains=lexicon.official_domains)]
+    scorer = Scorer(lexicon, hit_threshold=inputs.hit_threshold, signals=signals)
+    scorer.warm_up()
+    return scorer
