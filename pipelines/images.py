@@ -16,8 +16,11 @@ A failure never drops or delays the page beyond the budget: it is counted in the
 were read), ``downloaded``, ``qr`` (payloads decoded) and ``ocr`` (images with text); ``skipped_low_score``
 counts pages with images that were left alone.
 
-Settings read: ``TOUTHUNT_IMAGES`` (the ``images`` section of config.yaml), ``TOUTHUNT_HIT_THRESHOLD``,
-``TOUTHUNT_LEXICON_DIR``, ``DOWNLOAD_TIMEOUT``.
+The preliminary score comes from the process's shared scorer (`crawler.scoring.build_scorer`, the one
+ScorePipeline uses), run on the page's text, URL and links.
+
+Settings read: ``TOUTHUNT_IMAGES`` (the ``images`` section of config.yaml), ``DOWNLOAD_TIMEOUT`` and those of
+`crawler.scoring.inputs_from_settings`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
@@ -39,7 +41,8 @@ from twisted.python.failure import Failure
 
 from crawler.config import ImagesConfig
 from crawler.items import PageItem
-from keywords import Scorer, load_scorer
+from crawler.scoring import ScoringInputs, build_scorer, inputs_from_settings
+from keywords import Scorer
 from keywords.images import ImageRead, read_image
 from keywords.signals import ImageText
 from spiders.images import CandidateImage, candidate_images
@@ -63,14 +66,12 @@ class ImagePipeline:
         self,
         config: ImagesConfig,
         *,
-        hit_threshold: int = 50,
-        lexicon_dir: Path | None = None,
+        inputs: ScoringInputs | None = None,
         download_timeout: float = 30.0,
         scorer: Scorer | None = None,
     ) -> None:
         self.config = config
-        self.hit_threshold = hit_threshold
-        self.lexicon_dir = lexicon_dir
+        self.inputs = inputs or ScoringInputs()
         self.download_timeout = download_timeout
         self.scorer = scorer
         self.crawler: Any = None
@@ -82,19 +83,15 @@ class ImagePipeline:
         config = ImagesConfig.model_validate(settings.getdict("TOUTHUNT_IMAGES") or {})
         if not config.enabled:
             raise NotConfigured("images.enabled is false")
-        lexicon_dir = settings.get("TOUTHUNT_LEXICON_DIR") or None
         pipeline = cls(
-            config,
-            hit_threshold=settings.getint("TOUTHUNT_HIT_THRESHOLD", 50),
-            lexicon_dir=Path(lexicon_dir) if lexicon_dir else None,
-            download_timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 30.0),
+            config, inputs=inputs_from_settings(settings), download_timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 30.0)
         )
         pipeline.crawler = crawler
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
         if self.scorer is None:
-            self.scorer = load_scorer(self.lexicon_dir, hit_threshold=self.hit_threshold)
+            self.scorer = build_scorer(self.inputs)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="touthunt-images")
 
     def close_spider(self, spider: Any = None) -> None:
@@ -125,7 +122,7 @@ class ImagePipeline:
             return []
         if not any(c.in_contact_block for c in candidates):
             assert self.scorer is not None
-            preliminary = self.scorer.score(item.text, url=item.final_url).score
+            preliminary = self.scorer.score(item.text, url=item.final_url, links=item.links).score
             item.extra["preliminary_score"] = preliminary
             if preliminary < self.config.score_floor:
                 self._inc("skipped_low_score")

@@ -401,7 +401,7 @@ class FakeScorer:
     def __init__(self, score: int) -> None:
         self.value = score
 
-    def score(self, text: str, *, url: str | None = None) -> FakeScore:
+    def score(self, text: str, *, url: str | None = None, links: Any = ()) -> FakeScore:
         return FakeScore(self.value)
 
 
