@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages: a CJK font, so Chinese text in rendered images and screenshots is not empty boxes.
-DEBS   := fonts-wqy-microhei
+# Debian packages: a CJK font, so Chinese text in rendered images and screenshots is not empty boxes;
+# the libraries OpenCV (used by the OCR) loads.
+DEBS   := fonts-wqy-microhei libgl1 libglib2.0-0
 DEB_STAMP := $(VENV)/.debs
 
 .PHONY: demo test lint bench clean system-deps

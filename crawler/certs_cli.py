@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import open_database, with_config
+from crawler.command import open_database, with_config
 from crawler.config import Config
 from crawler.errors import TouthuntError
 from crawler.hitlist import CHINA, display_width

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 import click
 
+from crawler.certs_cli import certs
 from crawler.command import open_database, with_config
 from crawler.config import Config
 from crawler.errors import ConfigError
@@ -259,6 +260,7 @@ def demo(config: Config, out_dir: Path | None) -> None:
 
 
 main.add_command(clusters)
+main.add_command(certs)
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,6 @@
-"""The scorer a crawl or a command uses: the lexicon plus the built-in signals, fed from config.yaml and the
-database (the analyst's known-bad list and the domains of confirmed hits). Built once per process."""
+"""The scorer a crawl or a command uses: the lexicon plus the built-in signals (links and look-alikes,
+identifiers and phone numbers, images), fed from config.yaml and the database (the analyst's known-bad
+list, the domains of confirmed hits, the imported ad certificates). Built once per process."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import Config
 from keywords import Scorer
+from keywords.adcerts import AdCertificates
+from keywords.identifiers import IdentifierSignal, load_official_hotlines
+from keywords.images import ImageSignal
 from keywords.lexicon import load_lexicon
 from keywords.links import KnownBad, LinkSignal, load_known_bad
 from keywords.lookalike import load_hospitals
+from referrals.platforms import load_platforms
+from storage.adcerts import load_certificates
 from storage.db import make_engine, make_sessionmaker
 from storage.intel import known_bad_from_db
 
@@ -33,18 +39,18 @@ class ScoringInputs:
     platform_domains: tuple[str, ...] = ()
 
 
-def _database_known_bad(inputs: ScoringInputs) -> KnownBad:
+def _database_facts(inputs: ScoringInputs) -> tuple[KnownBad, AdCertificates]:
+    """Domains of confirmed hits and the imported ad certificates; empty without a database."""
     if not inputs.database_url:
-        return KnownBad()
+        return KnownBad(), AdCertificates()
     engine = make_engine(inputs.database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            from referrals.platforms import load_platforms
-
-            return known_bad_from_db(session, platforms=load_platforms(inputs.platform_domains))
-    except SQLAlchemyError as exc:  # a fresh database has no tables yet; scoring still works without it
-        log.warning("known-bad domains from confirmed hits unavailable: %s", exc)
-        return KnownBad()
+            known_bad = known_bad_from_db(session, platforms=load_platforms(inputs.platform_domains))
+            return known_bad, load_certificates(session)
+    except SQLAlchemyError as exc:  # a database without tables yet; scoring still works without its facts
+        log.warning("database facts for scoring unavailable: %s", exc)
+        return KnownBad(), AdCertificates()
     finally:
         engine.dispose()
 
@@ -74,10 +80,16 @@ def inputs_from_settings(settings: Any) -> ScoringInputs:
 @functools.cache
 def build_scorer(inputs: ScoringInputs) -> Scorer:
     """One scorer per process and inputs: pipelines that score (images, pages) share it."""
-    lexicon = load_lexicon(Path(inputs.lexicon_dir) if inputs.lexicon_dir else None)
-    known_bad = load_known_bad(Path(inputs.known_bad_file) if inputs.known_bad_file else None)
-    known_bad = known_bad | _database_known_bad(inputs)
-    signals = [LinkSignal(known_bad, load_hospitals(), official_domains=lexicon.official_domains)]
+    lexicon_dir = Path(inputs.lexicon_dir) if inputs.lexicon_dir else None
+    lexicon = load_lexicon(lexicon_dir)
+    db_known_bad, certificates = _database_facts(inputs)
+    known_bad = load_known_bad(Path(inputs.known_bad_file) if inputs.known_bad_file else None) | db_known_bad
+    hotlines = load_official_hotlines(lexicon_dir)
+    signals = [
+        LinkSignal(known_bad, load_hospitals(), official_domains=lexicon.official_domains),
+        IdentifierSignal(certificates=certificates, hotlines=hotlines),
+        ImageSignal(hotlines=hotlines),
+    ]
     scorer = Scorer(lexicon, hit_threshold=inputs.hit_threshold, signals=signals)
     scorer.warm_up()
     return scorer

@@ -15,6 +15,7 @@ from crawler.scoring import inputs_from_config
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.normalise.NormalisePipeline": 200,
+    "pipelines.images.ImagePipeline": 250,
     "pipelines.score.ScorePipeline": 300,
     "pipelines.dedupe.DedupePipeline": 400,
     "pipelines.store.StorePipeline": 800,
