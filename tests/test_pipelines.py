@@ -36,7 +36,7 @@ def page(url: str, html: str) -> PageItem:
 def test_order_lives_in_settings() -> None:
     order = sorted(ITEM_PIPELINES, key=ITEM_PIPELINES.__getitem__)
     assert [p.rsplit(".", 1)[1] for p in order] == [
-        "ExtractPipeline", "NormalisePipeline", "ScorePipeline", "DedupePipeline", "StorePipeline",
+        "ExtractPipeline", "NormalisePipeline", "ImagePipeline", "ScorePipeline", "DedupePipeline", "StorePipeline",
     ]  # fmt: skip
 
 
