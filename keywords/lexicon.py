@@ -21,10 +21,11 @@ Layout of a lexicon directory (the default is ``keywords/data/``):
   ("不转卖号源", "禁止发布代挂号广告").
 * ``domains.txt``: official domains and suffixes, one per line ("gov.cn", a booking platform, a hospital).
 * ``structure.tsv``: cues of a page's genre, ``kind<TAB>cue``; a cue is a plain string (folded and matched like
-  a term) or ``re:<regex>`` (run on the digits view). ``structure_kinds.tsv``: ``kind<TAB>factor<TAB>min_cues``
-  -- a page showing at least ``min_cues`` distinct cues of a kind has that structure (news, notice,
-  encyclopedia, fiction, official hospital page), which discounts its positive evidence by ``factor`` (see
-  `keywords.scorer`).
+  a term) or ``re:<regex>`` (run on the digits view). ``structure_kinds.tsv``:
+  ``kind<TAB>factor<TAB>min_cues[<TAB>present|absent]`` -- a page showing at least ``min_cues`` distinct cues
+  of a kind has that structure (news, notice, encyclopedia, fiction, official hospital page), which discounts
+  its positive evidence by ``factor`` (see `keywords.scorer`); an ``absent`` kind is the structure of a page
+  showing *fewer* than ``min_cues`` of its cues (``non_medical``: no medical word at all).
 * Any other file is another module's data (hospital names, known-bad hosts): counted in the version, not
   parsed here; a name within two edits of a lexicon file's name is taken for a typo and is an error.
 
@@ -150,6 +151,7 @@ class StructureKind:
     factor: float
     min_cues: int
     source: str
+    absent: bool = False  # the structure is the *absence* of its cues (fewer than min_cues found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,10 +495,13 @@ class _Reader:
         kinds: list[StructureKind] = []
         for path, number, line in self.lines(STRUCTURE_KINDS_FILE):
             fields = [f.strip() for f in line.split("\t")]
-            if len(fields) != 3:
-                self.problem(path, number, f"expected 'kind<TAB>factor<TAB>min_cues', got {line!r}")
+            if len(fields) not in (3, 4) or (len(fields) == 4 and fields[3] not in ("present", "absent")):
+                self.problem(
+                    path, number, f"expected 'kind<TAB>factor<TAB>min_cues[<TAB>present|absent]', got {line!r}"
+                )
                 continue
-            kind, factor_text, min_text = fields
+            kind, factor_text, min_text = fields[:3]
+            absent = len(fields) == 4 and fields[3] == "absent"
             try:
                 factor, min_cues = float(factor_text), int(min_text)
             except ValueError:
@@ -507,7 +512,7 @@ class _Reader:
             elif not re.fullmatch(r"[a-z_]+", kind) or kind in {k.kind for k in kinds}:
                 self.problem(path, number, f"kind {kind!r} is not a new lower-case name")
             else:
-                kinds.append(StructureKind(kind, factor, min_cues, f"{path.name}:{number}"))
+                kinds.append(StructureKind(kind, factor, min_cues, f"{path.name}:{number}", absent))
         return kinds
 
     def read_structure_cues(self, kinds: set[str]) -> list[StructureCue]:

@@ -18,35 +18,43 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
    legitimate 陪诊 page, "禁止发布代挂号广告" in a forum's rules): sellers do not disclaim what they sell, so it
    weighs minus `DISCLAIMER_FACTOR` times the weight from rule 2 and counts as benign context. A negated
    support term ("免收服务费") weighs 0.
-4. Quotation: on a page whose benign context (context evidence and disclaimers) weighs `QUOTED_CONTEXT` or
-   less, positive evidence inside quotation or title marks (news and notices quoting scalpers) is reported as
-   ``quoted.<rule id>`` and multiplied by `QUOTED_FACTOR`.
-5. Co-occurrence: the page "has core evidence" when its positive (not negated) core weights add up to at least
+4. Quotation: positive evidence inside quotation or title marks (news and notices quoting scalpers) is reported
+   as ``quoted.<rule id>`` and multiplied by `QUOTED_FACTOR` on a page whose benign context (context evidence
+   and disclaimers) weighs `QUOTED_CONTEXT` or less, and on every page when the quotation is reported speech
+   or a mention of the term alone (`keywords.quotes`).
+5. Questions: positive evidence in a block that asks (it ends with a question mark or starts with 问：) is
+   reported as ``asked.<rule id>`` and multiplied by `QUESTION_FACTOR`: "号满也能加号吗？" is a patient
+   asking, the seller's answer on the next line is the offer.
+6. Co-occurrence: the page "has core evidence" when its positive (not negated) core weights add up to at least
    `CORE_MIN`. Without it, support evidence is multiplied by `SUPPORT_ALONE_FACTOR` and contact evidence
    weighs nothing (crackdown news quotes phone numbers too; it is then listed with weight 0). Contacts weigh
    `CONTACT_WEIGHTS` (kinds a signal adds weigh what the signal says); a WeChat contact that is the same number
    as a listed mobile, and a contact read from an image that the text already shows, add nothing.
-6. Blocks: the page's text is split into blocks, one per line (the extractor writes one line per block
+7. Blocks: the page's text is split into blocks, one per line (the extractor writes one line per block
    element). A combination that means business -- an anchor and a partner in the same block or in adjacent
-   blocks -- adds one ``combo.<name>`` reason per page (`COMBOS`: a service term with a contact, a price or a
-   guarantee; a disguise label such as 陪诊 with a slot or doctor claim; a tout cue with a contact), weighing
-   `COMBOS`'s weight, placed on the anchor and voting for the anchor's categories. Quoted or negated evidence
-   anchors nothing, neither does a question (a block starting 问： or ending in a question mark: a patient
-   asking "约满了也能加号吗？" is not offering), and the same terms scattered over a long page earn no
-   combination.
-7. Benign context (context evidence: crackdown news, notices, hospital rules, document numbers) has negative
+   blocks -- adds one ``combo.<name>`` reason per page (`COMBOS`: a service term with a contact, a price, a
+   guarantee or a call to action; a guarantee with a contact or a call to action; a disguise label such as 陪诊
+   with a slot or doctor claim (a guarantee); a tout cue with a contact or a call to action; an ad claim or cure
+   promise with a contact, a call to action or a price), weighing `COMBOS`'s weight, placed on the anchor and
+   voting for the anchor's categories. Quoted, asked or negated evidence anchors nothing, neither does a
+   question's block (rule 5), and the same terms scattered over a long page earn no combination.
+8. Benign context (context evidence: crackdown news, notices, hospital rules, document numbers) has negative
    weights, and an official domain adds `OFFICIAL_DOMAIN_WEIGHT`.
-8. Structure: a page that shows at least ``min_cues`` distinct cues of a genre (``structure.tsv``: news
+9. Structure: a page that shows at least ``min_cues`` distinct cues of a genre (``structure.tsv``: news
    bylines and datelines, notice addressees and closing formulas, encyclopedia headings, fiction chapters, a
    hospital's own voice and footer) has that structure. The detected genre with the largest ``factor`` adds
-   ``structure.<kind>`` weighing minus ``factor`` times the sum of the positive weights from rules 1-7; other
-   detected genres are listed with weight 0. Each reason sits on the genre's first cue.
-9. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 40 scores 50, raw 120
-   scores 75; the curve saturates, so no page reaches 100 by piling up keywords.
-10. ``hit = score >= hit_threshold``. ``category``: every positive reason adds its weight to the categories it
+   ``structure.<kind>`` weighing minus ``factor`` times the sum of the positive weights from rules 1-8; other
+   detected genres are listed with weight 0. Each reason sits on the genre's first cue. A kind declared
+   ``absent`` is detected when the page shows fewer than ``min_cues`` of its cues: ``structure.non_medical``
+   (no medical word anywhere: ticket touts, game-item "代抢") has no position and says so in its text.
+10. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 32 scores 50, raw 96
+   scores 75; the curve saturates, so no page reaches 100 by piling up keywords, and no single lexicon term
+   (the heaviest weighs 30) is a hit on its own.
+11. ``hit = score >= hit_threshold``. ``category``: every positive reason adds its weight to the categories it
    votes for (lexicon groups: `keywords.lexicon.CATEGORIES_OF_GROUP`, where ``cure`` -- miracle-cure promises
    touts and illegal ads share -- votes for both; signals: their own; combinations: their anchor's); the
-   category with the largest total wins (ties: scalper_service, medical_tout, illegal_medical_ad). None when
+   category with the largest total wins (ties: scalper_service, illegal_medical_ad, medical_tout: cure promises
+   without a tout's funnel are ad copy). None when
    the score is 0 (no net positive evidence).
 """
 
@@ -65,7 +73,7 @@ from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, Struct
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
 from keywords.patterns import find_patterns
-from keywords.quotes import in_spans, quoted_spans
+from keywords.quotes import in_spans, quoted_spans, reported_or_mentions
 from keywords.result import CATEGORIES, Reason, ScoreResult
 from keywords.signals import ImageText, PageInput
 from keywords.tokenizer import TermTokenizer
@@ -74,14 +82,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from keywords.contacts import Contact
-    from keywords.matcher import CueMatch, TermMatch
+    from keywords.matcher import Scan, TermMatch
     from keywords.normalisation import NormalisedText
     from keywords.result import Identifier
     from keywords.signals import Signal
 
 __all__ = ["Scorer", "load_scorer"]
 
-HALF_SATURATION = 40.0
+HALF_SATURATION = 32.0
 REPEAT_FACTOR = 0.1
 MAX_OCCURRENCES = 4
 CORE_GROUPS = frozenset({"service", "guarantee", "tout", "cure", "ad_claims"})
@@ -93,11 +101,12 @@ OFFICIAL_DOMAIN_WEIGHT = -60.0
 QUOTED_FACTOR = 0.5
 QUOTED_CONTEXT = -20.0
 DISCLAIMER_FACTOR = 0.4
+QUESTION_FACTOR = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class Combo:
-    """Rule 6: ``anchor`` evidence with ``partner`` evidence at most one block apart adds ``weight`` once.
+    """Rule 7: ``anchor`` evidence with ``partner`` evidence at most one block apart adds ``weight`` once.
     Anchors and partners are lexicon groups or the rule ids ``contact.*`` and ``fees.price``."""
 
     name: str
@@ -111,17 +120,28 @@ COMBOS: tuple[Combo, ...] = (
     Combo("service_contact", frozenset({"service"}), frozenset({_CONTACT_PARTNER}), 10.0),
     Combo("service_price", frozenset({"service"}), frozenset({"fees"}), 8.0),
     Combo("service_guarantee", frozenset({"service"}), frozenset({"guarantee"}), 8.0),
-    Combo("disguise_slot", frozenset({"disguise"}), frozenset({"service", "guarantee"}), 12.0),
-    Combo("tout_contact", frozenset({"tout"}), frozenset({_CONTACT_PARTNER}), 8.0),
+    Combo("disguise_slot", frozenset({"disguise"}), frozenset({"guarantee"}), 12.0),
+    Combo("service_cta", frozenset({"service"}), frozenset({"cta"}), 8.0),
+    Combo("guarantee_cta", frozenset({"guarantee"}), frozenset({_CONTACT_PARTNER, "cta"}), 8.0),
+    Combo("tout_contact", frozenset({"tout"}), frozenset({_CONTACT_PARTNER, "cta"}), 8.0),
+    Combo("ad_contact", frozenset({"ad_claims", "cure"}), frozenset({_CONTACT_PARTNER, "cta", "fees"}), 8.0),
 )
 
+# Category ties: cure promises vote for medical_tout and illegal_medical_ad alike, and without the person-based
+# funnel of a tout (tout.tsv) they are ad copy.
+_TIE_ORDER = ("scalper_service", "illegal_medical_ad", "medical_tout")
 _CONTACT_GROUP = "contact"
 _NEGATED_PREFIX = "negated."
 _QUOTED_PREFIX = "quoted."
+_ASKED_PREFIX = "asked."
 _TEXT_SOURCE = "text"
 _NEWLINE = re.compile("\n")
-# A block that asks ("……也能加号吗？", "问：……") offers nothing: it anchors and partners no combination.
+_QUOTE_MARKS = re.compile('[“「『《‘"＂]')
+# A block that asks ("……也能加号吗？", "问：……") offers nothing: its evidence is discounted and it anchors and
+# partners no combination.
 _QUESTION = re.compile(r"^\s*(?:问|q)\s*[:：]|[?？]\s*$", re.IGNORECASE | re.MULTILINE)
+_QUESTION_LINE = re.compile(r"^[^\n]*[?？][ \t]*$|^[ \t]*(?:问|q)[ \t]*[:：][^\n]*$", re.IGNORECASE | re.MULTILINE)
+_QUESTION_MARKS = re.compile("[?？]|问")
 
 
 def _kind_of_group(group: str, with_core: bool) -> str:
@@ -168,6 +188,12 @@ class Scorer:
         self._domains = OfficialDomains(lexicon.official_domains)
         self._kinds = {k.kind: k for k in lexicon.structure_kinds}
         self._regex_cues = tuple(c for c in lexicon.structure_cues if c.regex is not None)
+        # A term containing a cue of an "absent" kind shows that cue too, whatever spelling matched it
+        # ("daiguahao" is 代挂号, which contains the medical word 挂号).
+        absent_cues = [c for c in lexicon.structure_cues if c.key and self._kinds[c.kind].absent]
+        self._implied_cues = {
+            t.key: tuple(c for c in absent_cues if c.key in t.key) for t in lexicon.terms if t.pinyin or t.initials
+        }
 
     @property
     def lexicon_version(self) -> str:
@@ -229,7 +255,7 @@ class Scorer:
 
         kept = _weigh(text, evidence)
         kept.extend(_combos(text, kept))
-        kept.extend(self._structure(normalised, scan.cues, kept))
+        kept.extend(self._structure(normalised, scan, kept))
         reasons = [
             Reason(
                 k.rule_id,
@@ -320,24 +346,29 @@ class Scorer:
                 )
         return evidence
 
-    def _structure(self, normalised: NormalisedText, cues: list[CueMatch], kept: list[_Kept]) -> list[_Kept]:
-        """Rule 8: genre reasons. Regex cues run only on pages with positive evidence (nothing to discount
+    def _structure(self, normalised: NormalisedText, scan: Scan, kept: list[_Kept]) -> list[_Kept]:
+        """Rule 9: genre reasons. Regex cues run only on pages with positive evidence (nothing to discount
         otherwise)."""
         positive = sum(k.weight for k in kept if k.weight > 0)
         if positive <= 0 or not self._kinds:
             return []
         first: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)  # kind -> cue text -> first span
-        for match in cues:
+        for match in scan.cues:
             first[match.cue.kind].setdefault(match.cue.text, (match.start, match.end))
+        for term_match in scan.terms:
+            for cue in self._implied_cues.get(term_match.term.key, ()):
+                first[cue.kind].setdefault(cue.text, (term_match.start, term_match.end))
         for cue in self._regex_cues:
             assert cue.regex is not None
             found = cue.regex.search(normalised.digits)
             if found and found.end() > found.start():
                 first[cue.kind].setdefault(cue.text, normalised.digits_span(found.start(), found.end()))
         detected: list[tuple[StructureKind, tuple[int, int]]] = []
-        for kind, spans in first.items():
-            structure = self._kinds[kind]
-            if len(spans) >= structure.min_cues:
+        for structure in self._kinds.values():
+            spans = first.get(structure.kind, {})
+            if structure.absent and len(spans) < structure.min_cues:
+                detected.append((structure, (-1, -1)))
+            elif not structure.absent and len(spans) >= structure.min_cues:
                 detected.append((structure, min(spans.values())))
         if not detected:
             return []
@@ -346,12 +377,13 @@ class Scorer:
         for number, (structure, (start, end)) in enumerate(detected):
             weight = -structure.factor * positive if number == 0 else 0.0
             rule_id = f"structure.{structure.kind}"
-            out.append(_Kept(rule_id, _Evidence(rule_id, "structure", "context", weight, start, end), weight))
+            shown = "" if start >= 0 else f"no {structure.kind.removeprefix('non_')} cue"
+            out.append(_Kept(rule_id, _Evidence(rule_id, "structure", "context", weight, start, end, shown), weight))
         return out
 
 
 def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
-    """Apply the repeat, negation, quotation and co-occurrence rules (2-5, 7) of the module docstring."""
+    """Apply the repeat, negation, quotation, question and co-occurrence rules (2-6, 8) of the module docstring."""
     by_rule: dict[str, list[_Evidence]] = defaultdict(list)
     for item in sorted(evidence, key=lambda e: (e.start, e.end)):
         by_rule[item.rule_id].append(item)
@@ -368,12 +400,26 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
 
     # Benign context: context evidence and disclaimers (the only negative negated evidence).
     context = sum(k.weight for k in kept if k.item.kind == "context" or k.item.negated)
-    if context <= QUOTED_CONTEXT:
+    positive = [k for k in kept if k.weight > 0 and k.item.start >= 0]
+    if positive and _QUOTE_MARKS.search(text):
         quotes = quoted_spans(text)
-        for k in kept:
-            if k.weight > 0 and k.item.start >= 0 and in_spans(quotes, k.item.start, k.item.end):
+        reported = {(s, e) for s, e, said in reported_or_mentions(text, quotes) if said}
+        for k in positive:
+            index = bisect_right(quotes, (k.item.start, float("inf"))) - 1
+            if index < 0 or k.item.end > quotes[index][1]:
+                continue
+            q_start, q_end = quotes[index]
+            mention = (k.item.start, k.item.end) == (q_start + 1, q_end - 1)
+            if context <= QUOTED_CONTEXT or mention or (q_start, q_end) in reported:
                 k.rule_id = _QUOTED_PREFIX + k.rule_id
                 k.weight *= QUOTED_FACTOR
+
+    if positive and _QUESTION_MARKS.search(text):
+        questions = [m.span() for m in _QUESTION_LINE.finditer(text)]
+        for k in positive:
+            if in_spans(questions, k.item.start, k.item.end):
+                k.rule_id = _ASKED_PREFIX + k.rule_id
+                k.weight *= QUESTION_FACTOR
 
     has_core = sum(k.weight for k in kept if k.item.kind == "core" and not k.item.negated) >= CORE_MIN
     if not has_core:
@@ -386,14 +432,14 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
 
 
 def _combos(text: str, kept: list[_Kept]) -> list[_Kept]:
-    """Rule 6: one ``combo.<name>`` reason per combination found within one block of its anchor."""
+    """Rule 7: one ``combo.<name>`` reason per combination found within one block of its anchor."""
     usable = [
         k
         for k in kept
         if k.item.start >= 0
         and k.weight > 0
         and not k.item.negated
-        and not k.rule_id.startswith(_QUOTED_PREFIX)
+        and not k.rule_id.startswith((_QUOTED_PREFIX, _ASKED_PREFIX))
         and k.item.kind != "context"
     ]
     if not usable:
@@ -450,7 +496,7 @@ def _category(kept: list[_Kept], reasons: list[Reason]) -> str | None:
             continue
         for category in k.item.categories:
             totals[category] += reason.weight
-    best = max(CATEGORIES, key=lambda c: (totals[c], -CATEGORIES.index(c)))
+    best = max(CATEGORIES, key=lambda c: (totals[c], -_TIE_ORDER.index(c)))
     return best if totals[best] > 0 else None
 
 

@@ -192,6 +192,9 @@ def test_other_modules_data_files_are_hashed_not_parsed(lexicon_dir: Path) -> No
 def test_structure_cues_and_kinds_are_loaded() -> None:
     lexicon = load_lexicon()
     kinds = {k.kind for k in lexicon.structure_kinds}
-    assert kinds == {"news", "notice", "encyclopedia", "fiction", "official_hospital"}
+    assert kinds == {
+        "news", "notice", "encyclopedia", "fiction", "howto", "official_hospital", "index", "complaint", "non_medical",
+    }  # fmt: skip
     assert {c.kind for c in lexicon.structure_cues} == kinds
+    assert [k.kind for k in lexicon.structure_kinds if k.absent] == ["non_medical"]
     assert any(c.regex is not None for c in lexicon.structure_cues)
