@@ -66,10 +66,16 @@ def never_matching(lexicon: Lexicon) -> list[Problem]:
                 problems.append(
                     Problem(path, line, f"{what} {spelling!r} of {term.rule_id} can never match after normalisation")
                 )
+    absent = {k.kind for k in lexicon.structure_kinds if k.absent}
     for cue in lexicon.structure_cues:
         if cue.regex is not None:
             continue
-        if not any(m.cue == cue for m in matcher.scan(normalise(cue.text)).cues):
+        alone = normalise(cue.text)
+        if cue.kind in absent:
+            found = matcher.first_absent_cue(alone) is not None
+        else:
+            found = any(m.cue == cue for m in matcher.scan(alone).cues)
+        if not found:
             path, line = where(cue.source)
             problems.append(Problem(path, line, f"{cue.kind} cue {cue.text!r} can never match after normalisation"))
     return problems

@@ -92,7 +92,10 @@ class Scan:
 
 def _straddles_break(text: NormalisedText, start: int, end: int) -> bool:
     """Rule 3: some neighbouring characters are adjacent, others are separated by a clause break."""
-    indices = text.skeleton_map[start:end]
+    skeleton_map = text.skeleton_map
+    if skeleton_map[end - 1] - skeleton_map[start] == end - 1 - start:
+        return False  # one contiguous run of the original: nothing in between
+    indices = skeleton_map[start:end]
     adjacent = broken = False
     for a, b in itertools.pairwise(indices):
         if b <= a + 1:
@@ -139,7 +142,11 @@ class Matcher:
     def __init__(self, lexicon: Lexicon, tokenizer: TermTokenizer) -> None:
         self._tokenizer = tokenizer
         self._terms = lexicon.terms
-        self._cues = tuple(c for c in lexicon.structure_cues if c.key)
+        # Cues of "absent" kinds (medical words) only need to be found once: their own first-hit automaton.
+        absent = {k.kind for k in lexicon.structure_kinds if k.absent}
+        self._cues = tuple(c for c in lexicon.structure_cues if c.key and c.kind not in absent)
+        self._absent_cues = tuple(c for c in lexicon.structure_cues if c.key and c.kind in absent)
+        self._absent = _automaton({c.key: i for i, c in enumerate(self._absent_cues)})
         # skeleton key -> (term index or -1, cue indices); a key may be both a term and a cue ("记者")
         entries: dict[str, tuple[int, tuple[int, ...]]] = {}
         for index, term in enumerate(self._terms):
@@ -157,6 +164,7 @@ class Matcher:
         verbs = sorted(lexicon.negation_verbs, key=len, reverse=True)
         verb_part = "(?:" + "|".join(map(re.escape, verbs)) + ")?" if verbs else ""
         fillers = "|".join(_NEGATION_FILLERS)
+        self._negator_chars = frozenset("".join(alternatives))
         self._negated_before = (
             re.compile("(?:" + "|".join(map(re.escape, alternatives)) + f"){verb_part}(?:{fillers})?$")
             if alternatives
@@ -199,6 +207,18 @@ class Matcher:
         spans.extend(self._pinyin_spans(text))
         spans.extend(self._initials_spans(text))
         return Scan(terms=self._resolve(text, spans), cues=cues)
+
+    def first_absent_cue(self, text: NormalisedText) -> CueMatch | None:
+        """The first cue of an "absent" structure kind in the skeleton (the automaton stops there), or None."""
+        if self._absent is None:
+            return None
+        found = next(self._absent.iter(text.skeleton), None)
+        if found is None:
+            return None
+        last, index = found
+        cue = self._absent_cues[index]
+        start, end = text.skeleton_span(last + 1 - len(cue.key), last + 1)
+        return CueMatch(cue, start, end)
 
     def _resolve(self, text: NormalisedText, spans: list[tuple[int, int, Term]]) -> list[TermMatch]:
         """Rule 4 (nesting) and negation over skeleton spans."""
@@ -282,7 +302,10 @@ class Matcher:
     def _is_negated(self, skeleton: str, start: int) -> bool:
         if self._negated_before is None or start == 0:
             return False
-        return self._negated_before.search(skeleton, max(0, start - _NEGATION_LOOKBACK), start) is not None
+        lo = max(0, start - _NEGATION_LOOKBACK)
+        if self._negator_chars.isdisjoint(skeleton[lo:start]):
+            return False  # no negator can end in this window: skip the regex
+        return self._negated_before.search(skeleton, lo, start) is not None
 
     @staticmethod
     def _ascii_edges_ok(text: NormalisedText, key: str, start: int, end: int) -> bool:

@@ -40,12 +40,14 @@ the small pinyin regions, so normalisation is linear in the page.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
 from operator import itemgetter
+from typing import Any
 
 import opencc
 
@@ -100,6 +102,8 @@ _REMOVED_CATEGORIES = frozenset("ZPSC")
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _LATIN_RUN = re.compile("[a-z]+")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x323B0))
 _REGION_SEPARATOR = " "
 
 
@@ -265,6 +269,33 @@ def _fold(text: str) -> tuple[str, OffsetMap]:
     return "".join(pieces), OffsetMap.from_pieces(lengths, origins, widths)
 
 
+@cache
+def _traditional() -> frozenset[str]:
+    """Characters that OpenCC t2s converts on their own (found by converting every CJK character once)."""
+    chars = [chr(c) for lo, hi in _CJK_BLOCKS for c in range(lo, hi)]
+    with _T2S_LOCK:
+        converted = str(_t2s().convert("\n".join(chars))).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - OpenCC keeps line breaks
+        raise RuntimeError("OpenCC changed the number of lines")
+    return frozenset(c for c, t in zip(chars, converted, strict=True) if c != t)
+
+
+@cache
+def _traditional_bmp() -> re.Pattern[str]:
+    return re.compile(f"[{_char_class(sorted(ord(c) for c in _traditional() if ord(c) < 0x10000))}]")
+
+
+def _has_traditional(folded: str) -> bool:
+    """Whether t2s has anything to convert: some character of ``folded`` is traditional on its own. (A text
+    without one is left as it is, so phrase-only conversions of simplified text never happen.)"""
+    if _traditional_bmp().search(folded):
+        return True
+    if _ASTRAL.search(folded):
+        traditional = _traditional()
+        return any(ch in traditional for ch in folded if ch >= "\U00010000")
+    return False
+
+
 def _t2s_with_map(folded: str, fmap: OffsetMap) -> tuple[str, OffsetMap]:
     """Apply t2s, keeping the offset map exact.
 
@@ -272,6 +303,8 @@ def _t2s_with_map(folded: str, fmap: OffsetMap) -> tuple[str, OffsetMap]:
     Otherwise each line is converted on its own, and a line whose length still changes is converted character
     by character, every output character inheriting its source character's original index.
     """
+    if not _has_traditional(folded):
+        return folded, fmap
     converted = _convert_t2s(folded)
     if len(converted) == len(folded):
         return converted, fmap
@@ -380,23 +413,120 @@ def _render_regions(skeleton: str) -> tuple[str, OffsetMap, str, OffsetMap]:
 
 
 def normalise(text: str) -> NormalisedText:
-    """Build the skeleton, digits, pinyin and initials views of ``text`` with offset maps back to it."""
+    """Build the skeleton, digits, pinyin and initials views of ``text`` with offset maps back to it.
+
+    Uses the numpy implementation when numpy is installed, the pure-Python one otherwise; both build the same
+    views and maps (the tests compare them)."""
+    tables = _numpy_tables()
+    if tables is not None:
+        result = _normalise_numpy(text, tables)
+        if result is not None:
+            return result
+    return normalise_python(text)
+
+
+def normalise_python(text: str) -> NormalisedText:
+    """The pure-Python implementation: C-speed string operations with segment offset maps."""
     folded, fold_map = _fold(text)
     folded, fold_map = _t2s_with_map(folded, fold_map)
     digits = _map_number_runs(folded)
     skeleton, skeleton_to_folded = _skeleton(folded)
+    return _with_pinyin(text, skeleton, skeleton_to_folded.compose(fold_map), digits, fold_map)
+
+
+def _with_pinyin(
+    text: str, skeleton: str, skeleton_map: OffsetMap, digits: str, digits_map: OffsetMap
+) -> NormalisedText:
     pinyin, pinyin_map, initials, initials_map = _render_regions(skeleton)
     return NormalisedText(
         original=text,
         skeleton=skeleton,
-        skeleton_map=skeleton_to_folded.compose(fold_map),
+        skeleton_map=skeleton_map,
         digits=digits,
-        digits_map=fold_map,
+        digits_map=digits_map,
         pinyin=pinyin,
         pinyin_map=pinyin_map,
         initials=initials,
         initials_map=initials_map,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """Per-code-point lookup tables of the numpy implementation (index: code point)."""
+
+    np: Any  # the numpy module
+    fold: Any  # uint32: the folded character, where the fold is one character
+    length: Any  # uint8: length of the fold (0: dropped, 1, or more: expanded like ⑸)
+    removed: Any  # bool: not in the skeleton
+    traditional: Any  # bool: t2s converts it on its own
+
+
+@cache
+def _numpy_tables() -> _Tables | None:
+    """Build the tables once (about half a second); None when numpy is not installed."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is installed in development and CI
+        return None
+    size = sys.maxunicode + 1
+    fold = np.arange(size, dtype=np.uint32)
+    length = np.ones(size, dtype=np.uint8)
+    removed = np.zeros(size, dtype=bool)
+    for code in range(size):
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            length[code] = 0
+            continue
+        if code < 0x10000 and unicodedata.category(ch)[0] in _REMOVED_CATEGORIES:
+            removed[code] = True
+        if ch in _INVISIBLE or unicodedata.decomposition(ch) or ("A" <= ch <= "Z") or unicodedata.category(ch) == "No":
+            folded = _fold_char(ch)
+            if len(folded) == 1:
+                fold[code] = ord(folded)
+            else:
+                length[code] = len(folded)
+    removed[0x10000:0x20000] = True
+    removed[0x40000:] = True
+    traditional = np.zeros(size, dtype=bool)
+    traditional[[ord(c) for c in _traditional()]] = True
+    return _Tables(np, fold, length, removed, traditional)
+
+
+def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
+    """The numpy implementation; None when t2s changes the text's length (then the Python one takes over)."""
+    np = tables.np
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = tables.length[codes]
+    folded = tables.fold[codes]
+    fold_index = None  # identity
+    if not (lengths == 1).all():
+        fold_index = np.repeat(np.arange(len(codes), dtype=np.int64), lengths)
+        folded = np.repeat(folded, lengths)
+        expanded = np.flatnonzero(lengths > 1)
+        if len(expanded):
+            starts = np.cumsum(lengths, dtype=np.int64)[expanded] - lengths[expanded]
+            expanded_codes = codes[expanded]
+            for code in np.unique(expanded_codes).tolist():
+                where = starts[expanded_codes == code]
+                for offset, ch in enumerate(_fold_char(chr(code))):
+                    folded[where + offset] = ord(ch)
+    folded_text = folded.tobytes().decode("utf-32-le")
+    if tables.traditional[folded].any():
+        converted = _convert_t2s(folded_text)
+        if len(converted) != len(folded_text):
+            return None
+        folded_text = converted
+        folded = np.frombuffer(converted.encode("utf-32-le"), dtype=np.uint32)
+    keep = np.flatnonzero(~tables.removed[folded])
+    skeleton = folded[keep].tobytes().decode("utf-32-le")
+    if fold_index is None:
+        fold_map = OffsetMap.identity(len(folded_text))
+        skeleton_map = OffsetMap.from_array(keep)
+    else:
+        fold_map = OffsetMap.from_array(fold_index)
+        skeleton_map = OffsetMap.from_array(fold_index[keep])
+    return _with_pinyin(text, skeleton, skeleton_map, _map_number_runs(folded_text), fold_map)
 
 
 def fold_term(term: str) -> str:

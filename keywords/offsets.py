@@ -12,6 +12,9 @@ with ``width == 1`` for a run of characters copied one to one and ``width == k``
 expanded into ``k`` view characters. Segments are built at C speed from the lengths of the pieces a view was
 assembled from (`OffsetMap.from_pieces`); a lookup is a binary search, and only matches are ever looked up, so
 building a view stays linear in the page and lookups cost ``O(log segments)`` each.
+
+When numpy is available the normaliser builds its maps as integer arrays instead (`OffsetMap.from_array`):
+one machine word per character, built and indexed at C speed; the interface is the same.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
-from typing import overload
+from typing import Any, Protocol, overload
 
 __all__ = ["OffsetMap"]
 
@@ -43,6 +46,11 @@ class OffsetMap(Sequence[int]):
     def identity(cls, length: int, offset: int = 0) -> OffsetMap:
         """View index ``i`` comes from original index ``offset + i``."""
         return cls(length, [0], [offset], [1])
+
+    @classmethod
+    def from_array(cls, array: _IntArray) -> OffsetMap:
+        """A map backed by a one-dimensional integer array (numpy): ``array[i]`` is view index ``i``'s origin."""
+        return _ArrayMap(array)
 
     @classmethod
     def from_indices(cls, indices: Iterable[int]) -> OffsetMap:
@@ -78,13 +86,21 @@ class OffsetMap(Sequence[int]):
             return cls(starts[-1], starts[:-1], origins, widths)
         return cls(starts[-1], [starts[k] for k in keep], [origins[k] for k in keep], [widths[k] for k in keep])
 
+    def _shift(self) -> int | None:
+        """``k`` when this map is ``i -> i + k`` (one plain segment of width 1), else None."""
+        if type(self) is OffsetMap and len(self._starts) == 1 and self._widths[0] == 1:
+            return self._origins[0] - self._starts[0]
+        return None
+
     def compose(self, inner: OffsetMap) -> OffsetMap:
         """The map ``i -> inner[self[i]]`` (``self`` maps into the view ``inner`` maps from)."""
-        if len(inner._starts) == 1 and inner._widths[0] == 1:
-            shift = inner._origins[0]
+        shift = inner._shift()
+        if shift == 0:
+            return self
+        if shift is not None and type(self) is OffsetMap:
             return OffsetMap(self._length, self._starts, [o + shift for o in self._origins], self._widths)
-        if len(self._starts) == 1 and self._widths[0] == 1 and self._origins[0] == 0:
-            return OffsetMap(self._length, inner._starts, inner._origins, inner._widths)
+        if self._shift() == 0 and len(self) == len(inner):
+            return inner
         return _Composed(self, inner)
 
     def __len__(self) -> int:
@@ -126,6 +142,47 @@ class OffsetMap(Sequence[int]):
     def segments(self) -> int:
         """How many linear segments the map is stored as (a measure of its memory)."""
         return len(self._starts)
+
+
+class _IntArray(Protocol):
+    """The part of a numpy integer array `_ArrayMap` uses."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: Any) -> Any: ...
+
+    def tolist(self) -> Any: ...
+
+    def item(self, index: int) -> Any: ...
+
+
+class _ArrayMap(OffsetMap):
+    """A map stored as one integer per view character."""
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array: _IntArray) -> None:
+        super().__init__(len(array), [0], [0], [1])
+        self._array = array
+
+    def _lookup(self, i: int) -> int:
+        return int(self._array.item(i))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return self._array[index].tolist()
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("offset map index out of range")
+        return int(self._array.item(index))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._array.tolist())
+
+    @property
+    def segments(self) -> int:
+        return self._length
 
 
 class _Composed(OffsetMap):

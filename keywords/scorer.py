@@ -47,6 +47,8 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
    detected genres are listed with weight 0. Each reason sits on the genre's first cue. A kind declared
    ``absent`` is detected when the page shows fewer than ``min_cues`` of its cues: ``structure.non_medical``
    (no medical word anywhere: ticket touts, game-item "代抢") has no position and says so in its text.
+   Structure is looked for only on pages whose positive evidence alone reaches the raw score of a hit (there
+   is nothing to discount on the others).
 10. ``score = round(100 * r / (r + HALF_SATURATION))`` with ``r = max(0, raw)``: raw 32 scores 50, raw 96
    scores 75; the curve saturates, so no page reaches 100 by piling up keywords, and no single lexicon term
    (the heaviest weighs 30) is a hit on its own.
@@ -60,6 +62,7 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
@@ -187,6 +190,8 @@ class Scorer:
         self._matcher = Matcher(lexicon, self._tokenizer)
         self._domains = OfficialDomains(lexicon.official_domains)
         self._kinds = {k.kind: k for k in lexicon.structure_kinds}
+        # the raw score a hit needs (rule 10 solved for r)
+        self._hit_raw = HALF_SATURATION * hit_threshold / (100 - hit_threshold) if hit_threshold < 100 else math.inf
         self._regex_cues = tuple(c for c in lexicon.structure_cues if c.regex is not None)
         # A term containing a cue of an "absent" kind shows that cue too, whatever spelling matched it
         # ("daiguahao" is 代挂号, which contains the medical word 挂号).
@@ -347,14 +352,16 @@ class Scorer:
         return evidence
 
     def _structure(self, normalised: NormalisedText, scan: Scan, kept: list[_Kept]) -> list[_Kept]:
-        """Rule 9: genre reasons. Regex cues run only on pages with positive evidence (nothing to discount
-        otherwise)."""
+        """Rule 9: genre reasons, on pages whose positive evidence could make a hit."""
         positive = sum(k.weight for k in kept if k.weight > 0)
-        if positive <= 0 or not self._kinds:
-            return []
+        if positive < self._hit_raw or not self._kinds:
+            return []  # not even all of it would make a hit: nothing to discount
         first: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)  # kind -> cue text -> first span
         for match in scan.cues:
             first[match.cue.kind].setdefault(match.cue.text, (match.start, match.end))
+        absent = self._matcher.first_absent_cue(normalised)
+        if absent is not None:
+            first[absent.cue.kind].setdefault(absent.cue.text, (absent.start, absent.end))
         for term_match in scan.terms:
             for cue in self._implied_cues.get(term_match.term.key, ()):
                 first[cue.kind].setdefault(cue.text, (term_match.start, term_match.end))

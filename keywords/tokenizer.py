@@ -37,6 +37,8 @@ class TermTokenizer:
     def __init__(self, lexicon: Lexicon) -> None:
         self._words = tuple(term.key for term in lexicon.terms)
         self._jieba: jieba.Tokenizer | None = None
+        self._prefixes: dict[str, int] = {}
+        self._longest = 1
         self._lock = threading.Lock()
 
     @classmethod
@@ -61,8 +63,21 @@ class TermTokenizer:
                 tokenizer.initialize()
                 for word in self._words:
                     tokenizer.add_word(word)
+                self._prefixes = tokenizer.FREQ
+                self._longest = max(map(len, tokenizer.FREQ))
                 self._jieba = tokenizer
             return self._jieba
+
+    def _nothing_crosses(self, text: str, boundary: int) -> bool:
+        """Whether no dictionary word or prefix spans ``boundary`` (a cut between ``boundary - 1`` and it)."""
+        if boundary <= 0 or boundary >= len(text):
+            return True
+        if text[boundary - 1].isascii() and text[boundary].isascii():
+            return False  # jieba joins runs of ASCII letters and digits on its own: let it decide
+        prefixes = self._prefixes
+        return not any(
+            text[i : boundary + 1] in prefixes for i in range(max(0, boundary - self._longest + 1), boundary)
+        )
 
     def segment(self, text: str) -> list[str]:
         """Dictionary-mode segmentation of ``text`` (no HMM new-word discovery)."""
@@ -72,8 +87,13 @@ class TermTokenizer:
         """Whether jieba puts token boundaries at both ``start`` and ``end`` of ``text[start:end]``.
 
         Only a window of `_WINDOW` characters on each side is segmented, which keeps long pages cheap;
-        segmentation effects do not reach that far in dictionary mode.
+        segmentation effects do not reach that far in dictionary mode. Before that, a shortcut that gives the
+        same answer: when no dictionary word (nor prefix of one: jieba's dictionary holds every prefix) starts
+        before a boundary and reaches past it, no segmentation can join across it, so jieba need not run.
         """
+        self.initialize()
+        if self._nothing_crosses(text, start) and self._nothing_crosses(text, end):
+            return True
         lo = max(0, start - _WINDOW)
         hi = min(len(text), end + _WINDOW)
         boundaries = {lo}

@@ -71,7 +71,7 @@ def test_one_cue_is_not_a_structure(scorer: Scorer) -> None:
 
 
 def test_regex_cues_count_towards_a_structure(scorer: Scorer) -> None:
-    text = "第三章 夜班\n他在医院门口听见有人喊：“专家号，要不要？”\n上一章 下一章"
+    text = "第三章 夜班\n他在医院门口看见一张卡片：专家号代挂，号满可加，服务费五百，加v私聊\n上一章 下一章"
     result = scorer.score(text)
     assert "structure.fiction" in _weights(result)
 
@@ -79,3 +79,6 @@ def test_regex_cues_count_towards_a_structure(scorer: Scorer) -> None:
 def test_structure_is_not_looked_for_without_positive_evidence(scorer: Scorer) -> None:
     result = scorer.score("本报讯 记者 通讯员 今天天气很好")
     assert not any(r.rule_id.startswith("structure.") for r in result.reasons)
+    # nor where all the positive evidence together could not make a hit
+    weak = scorer.score("本报讯 记者 通讯员 今天有专家号")
+    assert not any(r.rule_id.startswith("structure.") for r in weak.reasons)
