@@ -23,6 +23,7 @@ from crawler.errors import ConfigError
 from crawler.graph_cli import clusters
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
 from crawler.labels import RUN_STATUSES, failure_label
+from crawler.lexicon_cli import lexicon
 from crawler.runner import RunSummary, run_source
 from storage.clusters import rebuild_clusters
 
@@ -261,6 +262,7 @@ def demo(config: Config, out_dir: Path | None) -> None:
 
 main.add_command(clusters)
 main.add_command(certs)
+main.add_command(lexicon)
 
 if __name__ == "__main__":
     main()
