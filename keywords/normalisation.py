@@ -20,7 +20,7 @@ Views (see `NormalisedText`):
   underscores) Chinese numerals and phone-speak digits (幺=1, 两=2, 拐=7, 洞=0, 勾=9, 壹贰叁…) become ASCII
   digits. 十 is deliberately not a digit: nobody spells a phone number with it, and "二十" would become "210".
 * ``pinyin`` and ``initials`` -- for the lexicon's pinyin forms. Every *mixed-script region* of the skeleton
-  (each run of Latin letters plus up to `PINYIN_CONTEXT` characters on either side) rendered in toneless
+  (each run of at least two Latin letters plus up to `PINYIN_CONTEXT` characters on either side) rendered in toneless
   pinyin (pypinyin ``Style.NORMAL``, one reading per character: the most common one) or in initials (the first
   letter of that reading, as ``Style.FIRST_LETTER``); Latin letters and digits stay as they are; regions are
   joined by a space, which no pinyin form contains. "代guahao" and "dai gua hao" both render as "daiguahao".
@@ -62,6 +62,7 @@ __all__ = [
     "normalise",
     "pinyin_forms",
     "reading",
+    "traditional_characters",
 ]
 
 #: Characters of context rendered on each side of a Latin run in the pinyin views (the longest pinyin form
@@ -101,7 +102,7 @@ _REMOVED_CATEGORIES = frozenset("ZPSC")
 # Chinese characters that have a pinyin reading (CJK unified ideographs, extensions, compatibility, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
-_LATIN_RUN = re.compile("[a-z]+")
+_LATIN_RUN = re.compile("[a-z]{2,}")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x323B0))
 _REGION_SEPARATOR = " "
@@ -270,7 +271,7 @@ def _fold(text: str) -> tuple[str, OffsetMap]:
 
 
 @cache
-def _traditional() -> frozenset[str]:
+def traditional_characters() -> frozenset[str]:
     """Characters that OpenCC t2s converts on their own (found by converting every CJK character once)."""
     chars = [chr(c) for lo, hi in _CJK_BLOCKS for c in range(lo, hi)]
     with _T2S_LOCK:
@@ -282,7 +283,7 @@ def _traditional() -> frozenset[str]:
 
 @cache
 def _traditional_bmp() -> re.Pattern[str]:
-    return re.compile(f"[{_char_class(sorted(ord(c) for c in _traditional() if ord(c) < 0x10000))}]")
+    return re.compile(f"[{_char_class(sorted(ord(c) for c in traditional_characters() if ord(c) < 0x10000))}]")
 
 
 def _has_traditional(folded: str) -> bool:
@@ -291,7 +292,7 @@ def _has_traditional(folded: str) -> bool:
     if _traditional_bmp().search(folded):
         return True
     if _ASTRAL.search(folded):
-        traditional = _traditional()
+        traditional = traditional_characters()
         return any(ch in traditional for ch in folded if ch >= "\U00010000")
     return False
 
@@ -489,7 +490,7 @@ def _numpy_tables() -> _Tables | None:
     removed[0x10000:0x20000] = True
     removed[0x40000:] = True
     traditional = np.zeros(size, dtype=bool)
-    traditional[[ord(c) for c in _traditional()]] = True
+    traditional[[ord(c) for c in traditional_characters()]] = True
     return _Tables(np, fold, length, removed, traditional)
 
 
@@ -507,7 +508,7 @@ def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
         if len(expanded):
             starts = np.cumsum(lengths, dtype=np.int64)[expanded] - lengths[expanded]
             expanded_codes = codes[expanded]
-            for code in np.unique(expanded_codes).tolist():
+            for code in set(expanded_codes.tolist()):
                 where = starts[expanded_codes == code]
                 for offset, ch in enumerate(_fold_char(chr(code))):
                     folded[where + offset] = ord(ch)

@@ -365,9 +365,12 @@ class Scorer:
         for term_match in scan.terms:
             for cue in self._implied_cues.get(term_match.term.key, ()):
                 first[cue.kind].setdefault(cue.text, (term_match.start, term_match.end))
+        digits = normalised.digits
         for cue in self._regex_cues:
             assert cue.regex is not None
-            found = cue.regex.search(normalised.digits)
+            if cue.required and cue.required not in digits:
+                continue
+            found = cue.regex.search(digits)
             if found and found.end() > found.start():
                 first[cue.kind].setdefault(cue.text, normalised.digits_span(found.start(), found.end()))
         detected: list[tuple[StructureKind, tuple[int, int]]] = []
