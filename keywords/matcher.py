@@ -1,6 +1,9 @@
 """Lexicon term matching: one Aho-Corasick automaton over every term and structure cue, run once over a page's
 skeleton view, and two small automata over the pinyin and initials views for the terms flagged ``pinyin`` or
-``initials``. Every automaton pass is linear in its view; all filtering below is per match.
+``initials``. Every automaton pass is linear in its view; all filtering below is per match. Structure cues
+(`keywords.lexicon.StructureCue`) pass rules 2 and 3 and are returned as they are; the cues of "absent"
+structure kinds (medical words) have their own automaton, which stops at the first one found
+(`Matcher.first_absent_cue`).
 
 Pinyin matches (in the mixed-script regions of `keywords.normalisation`) count only when they
 
@@ -31,7 +34,7 @@ Negation: a positive match is returned with ``negated=True`` when
 * a negator from ``negation.txt`` directly precedes it, optionally followed by one verb from
   ``negation_verbs.txt`` and then by 任何/一切 ("不代挂号", "不转卖号源", "禁止发布任何代挂号广告"), or
 * it continues an enumeration whose previous item was negated: only enumeration marks (、 / 和 及 或 与 以及,
-  spaces) stand between it and the previous positive match, and that match was negated ("禁止发布代挂号、倒号、
+  spaces) stand between it and the previous positive match, and that match was negated ("禁止发布代挂号、专家号、
   加号广告"). A comma or any other word ends the enumeration: in "不代挂号，专家号当天可挂" 专家号 stands.
 """
 

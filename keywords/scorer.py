@@ -56,8 +56,7 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
    votes for (lexicon groups: `keywords.lexicon.CATEGORIES_OF_GROUP`, where ``cure`` -- miracle-cure promises
    touts and illegal ads share -- votes for both; signals: their own; combinations: their anchor's); the
    category with the largest total wins (ties: scalper_service, illegal_medical_ad, medical_tout: cure promises
-   without a tout's funnel are ad copy). None when
-   the score is 0 (no net positive evidence).
+   without a tout's funnel are ad copy). None when the score is 0 (no net positive evidence).
 """
 
 from __future__ import annotations
