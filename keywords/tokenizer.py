@@ -69,15 +69,26 @@ class TermTokenizer:
             return self._jieba
 
     def _nothing_crosses(self, text: str, boundary: int) -> bool:
-        """Whether no dictionary word or prefix spans ``boundary`` (a cut between ``boundary - 1`` and it)."""
+        """Whether no dictionary word spans ``boundary`` (a cut between ``boundary - 1`` and it). Walks the
+        dictionary's prefixes exactly as jieba builds its word graph (a word is an entry with a frequency; the
+        other entries are prefixes)."""
         if boundary <= 0 or boundary >= len(text):
             return True
         if text[boundary - 1].isascii() and text[boundary].isascii():
             return False  # jieba joins runs of ASCII letters and digits on its own: let it decide
-        prefixes = self._prefixes
-        return not any(
-            text[i : boundary + 1] in prefixes for i in range(max(0, boundary - self._longest + 1), boundary)
-        )
+        freq = self._prefixes
+        size = len(text)
+        for i in range(max(0, boundary - self._longest + 1), boundary):
+            j = boundary + 1
+            piece = text[i:j]
+            while piece in freq:
+                if freq[piece]:
+                    return False
+                j += 1
+                if j > size:
+                    break
+                piece = text[i:j]
+        return True
 
     def segment(self, text: str) -> list[str]:
         """Dictionary-mode segmentation of ``text`` (no HMM new-word discovery)."""
@@ -88,8 +99,8 @@ class TermTokenizer:
 
         Only a window of `_WINDOW` characters on each side is segmented, which keeps long pages cheap;
         segmentation effects do not reach that far in dictionary mode. Before that, a shortcut that gives the
-        same answer: when no dictionary word (nor prefix of one: jieba's dictionary holds every prefix) starts
-        before a boundary and reaches past it, no segmentation can join across it, so jieba need not run.
+        same answer: when no dictionary word starts before a boundary and reaches past it, jieba's word graph
+        has no edge across it and every segmentation cuts there, so jieba need not run.
         """
         self.initialize()
         if self._nothing_crosses(text, start) and self._nothing_crosses(text, end):
