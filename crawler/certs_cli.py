@@ -25,7 +25,7 @@ import click
 from crawler.command import open_database, with_config
 from crawler.config import Config
 from crawler.errors import TouthuntError
-from crawler.hitlist import CHINA, display_width
+from crawler.hitlist import CHINA, fit_cell
 from keywords.adcerts import AdCertificate
 from keywords.identifiers import normalise_ad_cert_number
 
@@ -206,15 +206,6 @@ def _status(valid_from: date | None, valid_until: date | None, today: date) -> s
     return {"expired": "已过期", "not_yet_valid": "未生效", "valid": "有效"}[status]
 
 
-def _fit(text: str, width: int) -> str:
-    out = ""
-    for ch in text:
-        if display_width(out + ch) > width:
-            break
-        out += ch
-    return out + " " * (width - display_width(out))
-
-
 @certs.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @with_config
@@ -246,8 +237,8 @@ def list_certificates(config: Config, fmt: str) -> None:
     else:
         columns = (("number", "审查证明文号", 34), ("institution", "医疗机构", 28), ("valid_from", "有效期起", 10),
                    ("valid_until", "有效期止", 10), ("status", "状态", 6))  # fmt: skip
-        click.echo("  ".join(_fit(header, width) for _key, header, width in columns).rstrip())
+        click.echo("  ".join(fit_cell(header, width) for _key, header, width in columns).rstrip())
         click.echo("  ".join("-" * width for _key, _header, width in columns))
         for row in rows:
-            click.echo("  ".join(_fit(row[key], width) for key, _header, width in columns).rstrip())
+            click.echo("  ".join(fit_cell(row[key], width) for key, _header, width in columns).rstrip())
         click.echo(f"共 {len(rows)} 条审查证明", err=True)
