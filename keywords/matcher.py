@@ -130,24 +130,34 @@ def _is_token_char(ch: str) -> bool:
     return len(folded) == 1 and folded.isascii() and (folded.isalnum() or folded in "_-")
 
 
-class _ByteAutomaton:
-    """An Aho-Corasick automaton over the UTF-8 bytes of its keys and texts, reporting character positions.
+#: Up to this many keys the term automaton walks UTF-8 bytes; a larger lexicon walks characters.
+BYTE_AUTOMATON_MAX_KEYS = 20_000
+
+
+class _TermAutomaton:
+    """An Aho-Corasick automaton over a page's skeleton, reporting character positions.
 
     pyahocorasick walks a text at a speed that falls with the number of distinct characters that start a key:
     a lexicon of Chinese terms starts with hundreds of them. Over UTF-8 bytes (carried in a latin-1 string,
     one byte per character) every Chinese character starts with one of a handful of lead bytes, and the same
-    scan runs markedly faster. Match ends are mapped back to character indices incrementally (ends arrive in
-    order), so the mapping adds linear work.
+    scan runs markedly faster -- but the trie has a node per byte, about three times as many. So a lexicon of
+    up to `BYTE_AUTOMATON_MAX_KEYS` keys is matched over bytes (speed), a larger one over characters (memory:
+    100,000 terms stay well under 200 MB). Over bytes, match ends are mapped back to character indices
+    incrementally (ends arrive in order), which adds linear work. Both give the same matches.
     """
 
     def __init__(self, keys: dict[str, object]) -> None:
+        self._bytes = len(keys) <= BYTE_AUTOMATON_MAX_KEYS
         self._automaton = ahocorasick.Automaton()
         for key, value in keys.items():
-            self._automaton.add_word(key.encode("utf-8").decode("latin-1"), value)
+            self._automaton.add_word(key.encode("utf-8").decode("latin-1") if self._bytes else key, value)
         self._automaton.make_automaton()
 
     def iter(self, text: str) -> Iterator[tuple[int, Any]]:
         """``(index of the match's last character in text, value)`` for every match, in order of their ends."""
+        if not self._bytes:
+            yield from self._automaton.iter(text)
+            return
         data = text.encode("utf-8", "surrogatepass")
         if len(data) == len(text):  # ASCII: bytes and characters coincide
             yield from self._automaton.iter(data.decode("latin-1"))
@@ -183,7 +193,7 @@ class Matcher:
         self._cues = tuple(c for c in lexicon.structure_cues if c.key and c.kind not in absent)
         self._absent_cues = tuple(c for c in lexicon.structure_cues if c.key and c.kind in absent)
         self._absent = (
-            _ByteAutomaton({c.key: i for i, c in enumerate(self._absent_cues)}) if self._absent_cues else None
+            _TermAutomaton({c.key: i for i, c in enumerate(self._absent_cues)}) if self._absent_cues else None
         )
         # skeleton key -> (term index or -1, cue indices); a key may be both a term and a cue ("记者")
         entries: dict[str, tuple[int, tuple[int, ...]]] = {}
@@ -192,7 +202,7 @@ class Matcher:
         for index, cue in enumerate(self._cues):
             term_index, cue_indices = entries.get(cue.key, (-1, ()))
             entries[cue.key] = (term_index, (*cue_indices, index))
-        self._automaton = _ByteAutomaton(dict(entries))
+        self._automaton = _TermAutomaton(dict(entries))
         self._pinyin = _automaton({k: i for i, t in enumerate(self._terms) for k in t.pinyin})
         self._initials = _automaton({k: i for i, t in enumerate(self._terms) for k in t.initials})
         alternatives = sorted(lexicon.negators, key=len, reverse=True)

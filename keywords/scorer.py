@@ -204,8 +204,9 @@ class Scorer:
         return self.lexicon.version
 
     def warm_up(self) -> None:
-        """Load jieba's dictionary now rather than on the first page that needs it."""
+        """Load jieba's dictionary and build the normaliser's tables now rather than on the first page."""
         self._tokenizer.initialize()
+        self._matcher.scan(normalise("预热 warm-up 代掛號 dai gua hao ①"))
 
     def score(
         self,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import jieba
 import pytest
 
+from keywords import matcher as matcher_module
 from keywords.lexicon import Lexicon, load_lexicon
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
@@ -191,3 +195,21 @@ def test_results_are_sorted_by_original_position(matcher: Matcher) -> None:
 )
 def test_matches_do_not_straddle_clause_breaks(matcher: Matcher, text: str, rules: list[str]) -> None:
     assert _rules(matcher, text) == rules
+
+
+def test_byte_and_character_automata_find_the_same(lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    texts = [
+        json.loads(line)["text"]
+        for path in [fixtures / "scoring" / "labelled.jsonl", *sorted((fixtures / "corpus").glob("*.jsonl"))]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    tokenizer = TermTokenizer.for_lexicon(lexicon)
+    by_bytes = Matcher(lexicon, tokenizer)
+    monkeypatch.setattr(matcher_module, "BYTE_AUTOMATON_MAX_KEYS", 0)
+    by_characters = Matcher(lexicon, tokenizer)
+    for text in texts:
+        normalised = normalise(text)
+        assert by_bytes.scan(normalised) == by_characters.scan(normalised)
+        assert by_bytes.first_absent_cue(normalised) == by_characters.first_absent_cue(normalised)
