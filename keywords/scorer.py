@@ -30,6 +30,9 @@ Formula (every point is carried by a `Reason`; ``raw`` is the plain sum of the r
    weighs nothing (crackdown news quotes phone numbers too; it is then listed with weight 0). Contacts weigh
    `CONTACT_WEIGHTS` (kinds a signal adds weigh what the signal says); a WeChat contact that is the same number
    as a listed mobile, and a contact read from an image that the text already shows, add nothing.
+   ``ScoreResult.contacts`` always has a key for every kind the scorer can report: mobile, wechat and qq, and
+   with signals configured also landline and tollfree (`SIGNAL_CONTACT_KINDS`) and any kind a signal declares
+   in a ``contact_kinds`` attribute.
 7. Blocks: the page's text is split into blocks, one per line (the extractor writes one line per block
    element). A combination that means business -- an anchor and a partner in the same block or in adjacent
    blocks -- adds one ``combo.<name>`` reason per page (`COMBOS`: a service term with a contact, a price, a
@@ -100,6 +103,8 @@ CORE_MIN = 10.0
 SUPPORT_ALONE_FACTOR = 0.3
 CONTACT_WEIGHTS: dict[str, float] = {"mobile": 12.0, "wechat": 12.0, "qq": 10.0}
 OFFICIAL_DOMAIN_WEIGHT = -60.0
+#: Contact kinds of the identifier signal (`keywords.identifiers`): landlines and 400/800 numbers.
+SIGNAL_CONTACT_KINDS: tuple[str, ...] = ("landline", "tollfree")
 QUOTED_FACTOR = 0.5
 QUOTED_CONTEXT = -20.0
 DISCLAIMER_FACTOR = 0.4
@@ -185,6 +190,13 @@ class Scorer:
         self.lexicon = lexicon
         self.hit_threshold = hit_threshold
         self.signals: tuple[Signal, ...] = tuple(signals)
+        # Every kind this scorer can report is always a key of ScoreResult.contacts: its own, and with signals
+        # the phone kinds of the identifier signal plus any a signal declares in a ``contact_kinds`` attribute.
+        kinds = list(CONTACT_KINDS)
+        if self.signals:
+            kinds += SIGNAL_CONTACT_KINDS
+            kinds += [k for signal in self.signals for k in getattr(signal, "contact_kinds", ())]
+        self._contact_kinds = tuple(dict.fromkeys(kinds))
         self._tokenizer = TermTokenizer.for_lexicon(lexicon)
         self._matcher = Matcher(lexicon, self._tokenizer)
         self._domains = OfficialDomains(lexicon.official_domains)
@@ -225,7 +237,9 @@ class Scorer:
         contacts = extract_contacts(normalised)
         evidence = self._evidence(normalised, scan.terms, contacts)
 
-        values: dict[str, set[str]] = {kind: {c.value for c in contacts if c.kind == kind} for kind in CONTACT_KINDS}
+        values: dict[str, set[str]] = {kind: set() for kind in self._contact_kinds}
+        for contact in contacts:
+            values[contact.kind].add(contact.value)
         sources: dict[str, str] = {f"{c.kind}:{c.value}": _TEXT_SOURCE for c in contacts}
         evidence.extend(self._image_contacts(page.image_texts, values, sources))
         identifiers: dict[tuple[str, str], Identifier] = {}
@@ -277,7 +291,7 @@ class Scorer:
 
         raw = max(0.0, sum(r.weight for r in reasons))
         score = int(100.0 * raw / (raw + HALF_SATURATION) + 0.5)
-        contact_values = {kind: sorted(found) for kind, found in values.items() if found or kind in CONTACT_KINDS}
+        contact_values = {kind: sorted(found) for kind, found in values.items()}
         return ScoreResult(
             score=score,
             hit=score >= self.hit_threshold,

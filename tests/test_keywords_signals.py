@@ -96,8 +96,13 @@ def test_contacts_sources_and_identifiers_are_merged(plain: Scorer) -> None:
     assert result.to_dict()["identifiers"] == [{"kind": "icp", "value": "京ICP备12345678号", "valid": True}]
 
 
-def test_contacts_always_have_the_base_kinds(plain: Scorer) -> None:
+def test_contacts_always_have_a_key_for_every_kind_the_scorer_reports(plain: Scorer) -> None:
     assert plain.score("").contacts == {"mobile": [], "wechat": [], "qq": []}
+    with_signal = _with(plain, FakeSignal(SignalOutput()))
+    assert with_signal.score("").contacts == {"mobile": [], "wechat": [], "qq": [], "landline": [], "tollfree": []}
+    declaring = FakeSignal(SignalOutput())
+    declaring.contact_kinds = ("email",)  # type: ignore[attr-defined]
+    assert "email" in _with(plain, declaring).score("").contacts
 
 
 def test_image_texts_yield_contacts_marked_qr_or_ocr(plain: Scorer) -> None:
