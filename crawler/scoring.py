@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +85,12 @@ def build_scorer(inputs: ScoringInputs) -> Scorer:
     db_known_bad, certificates = _database_facts(inputs)
     known_bad = load_known_bad(Path(inputs.known_bad_file) if inputs.known_bad_file else None) | db_known_bad
     hotlines = load_official_hotlines(lexicon_dir)
+    hospitals = load_hospitals()
+    # a listed hospital's own domains are official: its pages get the allow-list's benefit too
+    hospital_domains = tuple(d for h in hospitals.hospitals for d in h.domains)
+    lexicon = replace(lexicon, official_domains=tuple(dict.fromkeys(lexicon.official_domains + hospital_domains)))
     signals = [
-        LinkSignal(known_bad, load_hospitals(), official_domains=lexicon.official_domains),
+        LinkSignal(known_bad, hospitals, official_domains=lexicon.official_domains),
         IdentifierSignal(certificates=certificates, hotlines=hotlines),
         ImageSignal(hotlines=hotlines),
     ]

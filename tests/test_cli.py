@@ -47,7 +47,7 @@ def test_score_jsonl_text_html_and_bad_lines(config_file: Path, tmp_path: Path) 
     scored = {r["id"]: r for r in rows if "id" in r}
     for row in scored.values():
         assert set(row) >= {"id", "score", "hit", "category", "reasons", "contacts"}
-        assert set(row["contacts"]) == {"mobile", "wechat", "qq"}
+        assert set(row["contacts"]) == {"mobile", "wechat", "qq", "landline", "tollfree"}
         assert row["hit"] == (row["score"] >= 50)
     assert scored["a"]["hit"] and scored["a"]["category"] == "scalper_service"
     assert scored["a"]["contacts"]["wechat"] == ["gh_daigua88"]

@@ -6,7 +6,8 @@ lists how it is written (the evasion tactics of `EVASION_TACTICS` and the format
 benign page it names exactly one of `BENIGN_KINDS` (what kind of page it is) plus, optionally, the traps of
 `BENIGN_TRAPS` it sets for the scorer.
 
-The gate scores every page as the crawl does (``load_scorer(hit_threshold=50)``, text and URL), prints a report
+The gate scores every page as the crawl does (the production scorer of ``crawler.scoring.build_scorer``: lexicon
+plus link, look-alike, identifier and image signals; text and URL), prints a report
 (precision, recall, category accuracy, recall per tactic, false positives per benign kind, misclassified ids) and
 fails when precision or recall drops below the figures recorded in ``tests/corpus_metrics.json``. After an
 intended change, record the new figures with ``TOUTHUNT_RECORD_METRICS=1 pytest tests/test_corpus_gate.py``
@@ -27,7 +28,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from keywords import Scorer, load_scorer
+from crawler.scoring import ScoringInputs, build_scorer
+from keywords import Scorer
 
 CORPUS_DIR = Path(__file__).parent / "fixtures" / "corpus"
 METRICS_FILE = Path(__file__).parent / "corpus_metrics.json"
@@ -296,7 +298,7 @@ def _report(outcomes: list[Outcome], metrics: Metrics, recorded: dict[str, Any] 
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    return load_scorer(hit_threshold=HIT_THRESHOLD)
+    return build_scorer(ScoringInputs(hit_threshold=HIT_THRESHOLD))
 
 
 def _score_all(scorer: Scorer) -> list[Outcome]:
