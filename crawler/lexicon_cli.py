@@ -32,6 +32,7 @@ from typing import TextIO
 
 import click
 
+from crawler.config import DEFAULT_CONFIG_PATH
 from keywords.lexicon import DEFAULT_LEXICON_DIR, Lexicon, Problem, check_lexicon
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
@@ -183,17 +184,50 @@ def check(lexicon_dir: Path | None) -> None:
 
 
 @lexicon.command("suggest")
-@click.option("--hits", "hits_file", type=click.File("r", encoding="utf-8"), required=True, help="Confirmed hits.")
-@click.option("--benign", "benign_file", type=click.File("r", encoding="utf-8"), required=True, help="Benign pages.")
+@click.option("--hits", "hits_file", type=click.File("r", encoding="utf-8"), help="Confirmed hits (JSON Lines).")
+@click.option("--benign", "benign_file", type=click.File("r", encoding="utf-8"), help="Benign pages (JSON Lines).")
+@click.option("--from-db", is_flag=True, help="Learn from the database: confirmed hits against dismissed hits and "
+              "pages that never became hits.")  # fmt: skip
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_CONFIG_PATH,
+              show_default=True, help="Configuration file (with --from-db).")  # fmt: skip
 @click.option("--top", type=click.IntRange(min=1), default=30, show_default=True, help="How many to propose.")
 @_LEXICON_DIR
-def suggest(hits_file: TextIO, benign_file: TextIO, top: int, lexicon_dir: Path | None) -> None:
+def suggest(
+    hits_file: TextIO | None,
+    benign_file: TextIO | None,
+    from_db: bool,
+    config_path: Path,
+    top: int,
+    lexicon_dir: Path | None,
+) -> None:
     """Propose new terms: TF-IDF of words in confirmed hits against benign pages."""
     loaded, problems = check_lexicon(lexicon_dir)
     if problems:
         raise click.ClickException(f"the lexicon has problems; run `touthunt lexicon check`: {problems[0]}")
-    hits = _read_texts(hits_file, hits_file.name)
-    benign = _read_texts(benign_file, benign_file.name)
+    if from_db:
+        hits, benign = _texts_from_database(config_path)
+    elif hits_file is not None and benign_file is not None:
+        hits = _read_texts(hits_file, hits_file.name)
+        benign = _read_texts(benign_file, benign_file.name)
+    else:
+        raise click.UsageError("give --hits and --benign files, or --from-db")
+    if not hits:
+        raise click.ClickException("no confirmed hits to learn from yet")
     click.echo("term\tscore\thits\tbenign")
     for item in suggest_terms(loaded, hits, benign, top):
         click.echo(f"{item.term}\t{item.score:.4f}\t{item.hit_docs}/{len(hits)}\t{item.benign_docs}/{len(benign)}")
+
+
+def _texts_from_database(config_path: Path) -> tuple[list[str], list[str]]:
+    from crawler.command import open_database
+    from crawler.config import load_config
+    from crawler.errors import ConfigError
+    from storage.intel import suggestion_texts
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        click.echo(f"配置错误 (configuration error): {exc}", err=True)
+        sys.exit(2)
+    with open_database(config)() as session:
+        return suggestion_texts(session)

@@ -38,3 +38,21 @@ def known_bad_from_db(session: Session, *, platforms: Iterable[str] | None = Non
         elif registrable:
             domains.add(normalise_host(registrable))
     return KnownBad(domains=frozenset(domains), urls=frozenset(urls))
+
+
+def suggestion_texts(session: Session, *, benign_limit: int = 2000) -> tuple[list[str], list[str]]:
+    """Texts to learn new lexicon terms from: pages of confirmed hits, and benign pages (dismissed hits first,
+    then the most recent pages that never became hits), at most ``benign_limit`` of those."""
+    with_hit = select(Page.text).join(Hit, Hit.page_id == Page.id)
+    confirmed = list(session.scalars(with_hit.where(Hit.status == "confirmed")))
+    dismissed = list(session.scalars(with_hit.where(Hit.status == "dismissed").limit(benign_limit)))
+    never_hit = list(
+        session.scalars(
+            select(Page.text)
+            .outerjoin(Hit, Hit.page_id == Page.id)
+            .where(Hit.id.is_(None))
+            .order_by(Page.last_seen.desc())
+            .limit(max(0, benign_limit - len(dismissed)))
+        )
+    )
+    return confirmed, dismissed + never_hit
