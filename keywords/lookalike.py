@@ -33,7 +33,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 from pathlib import Path
 
 from crawler.domains import registrable_domain
@@ -144,14 +143,12 @@ def _strip_cues(folded: str) -> tuple[tuple[str, ...], bool, bool]:
 
 
 def _deletions(word: str, count: int) -> set[str]:
-    """``word`` with 0..``count`` characters deleted."""
+    """``word`` with 0..``count`` characters deleted (never down to nothing)."""
     out = {word}
-    for k in range(1, count + 1):
-        if len(word) - k < 1:
-            break
-        out.update(
-            "".join(ch for i, ch in enumerate(word) if i not in drop) for drop in combinations(range(len(word)), k)
-        )
+    frontier = {word}
+    for _ in range(count):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier if len(w) > 1 for i in range(len(w))}
+        out |= frontier
     return out
 
 
@@ -242,6 +239,10 @@ class Hospitals:
             for variant in _deletions(key, _edit_limit(len(key))):
                 self._neighbours.setdefault(variant, set()).add(key)
         self._lengths = sorted({len(k) for k in self._by_name})
+        # a text within two edits of a listed name ends with some of the name's last three characters
+        # (医院, 保健院, 平台...): ordinary lines are ruled out before the expensive neighbourhood search
+        self._tail_chars = frozenset(ch for key in self._by_name for ch in key[-3:])
+        self._near_miss_cache: dict[str, str | None] = {}
         self._labels: list[tuple[_Label, Hospital]] = []
         for hospital in self.hospitals:
             for domain in hospital.domains:
@@ -358,10 +359,18 @@ class Hospitals:
         return None
 
     def _one_or_two_edits(self, core: str) -> str | None:
-        """A listed name within its edit limit of a tail of ``core`` (names end titles: 瀚洲市人民医院)."""
-        best: tuple[int, str] | None = None
-        if len(core) < MIN_NAME_LENGTH:
+        """A listed name within its edit limit of a tail of ``core`` (names end titles: 瀚洲市人民医院).
+        Results are remembered per text: navigation lines and titles repeat across a site's pages."""
+        if len(core) < MIN_NAME_LENGTH or not self._tail_chars.intersection(core[-3:]):
             return None
+        if core not in self._near_miss_cache:
+            if len(self._near_miss_cache) > 10_000:
+                self._near_miss_cache.clear()
+            self._near_miss_cache[core] = self._nearest_name(core)
+        return self._near_miss_cache[core]
+
+    def _nearest_name(self, core: str) -> str | None:
+        best: tuple[int, str] | None = None
         for length in self._lengths:
             for window_length in range(max(1, length - 2), length + 3):
                 if window_length > len(core):

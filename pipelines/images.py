@@ -122,7 +122,9 @@ class ImagePipeline:
             return []
         if not any(c.in_contact_block for c in candidates):
             assert self.scorer is not None
-            preliminary = self.scorer.score(item.text, url=item.final_url, links=item.links).score
+            # the same inputs the score pipeline uses: it keeps this result when no image text is added
+            item.score = self.scorer.score(item.text, url=item.final_url, links=item.links)
+            preliminary = item.score.score
             item.extra["preliminary_score"] = preliminary
             if preliminary < self.config.score_floor:
                 self._inc("skipped_low_score")

@@ -33,9 +33,10 @@ class ScorePipeline:
             if self.scorer is None:
                 self.open_spider()
             assert self.scorer is not None
-            item.score = self.scorer.score(
-                item.text, url=item.final_url, links=item.links, image_texts=item.image_texts
-            )
+            if item.score is None or item.image_texts:  # the image pipeline's text-only score still holds
+                item.score = self.scorer.score(
+                    item.text, url=item.final_url, links=item.links, image_texts=item.image_texts
+                )
             if item.score.hit and self.crawler is not None:
                 self.crawler.stats.inc_value("touthunt/pages_scored_hit")
         return item
