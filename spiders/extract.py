@@ -23,7 +23,8 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 MAX_TEXT_CHARS = 500_000
 
 
-def _parse(html: str) -> etree._Element | None:
+def parse_html(html: str) -> etree._Element | None:
+    """The document tree, or None for empty or unparsable input."""
     if not html.strip():
         return None
     try:
@@ -70,7 +71,7 @@ def page_title(root: etree._Element) -> str:
 
 def html_to_text(html: str) -> tuple[str, str]:
     """Return (title, visible text). The text starts with the title line when the body does not show it."""
-    root = _parse(html)
+    root = parse_html(html)
     if root is None:
         return "", ""
     title = page_title(root)
@@ -83,14 +84,18 @@ def html_to_text(html: str) -> tuple[str, str]:
     return title, text
 
 
+def document_base(root: etree._Element, url: str) -> str:
+    """The URL relative links resolve against: the page's ``<base href>`` if it has one."""
+    base = root.xpath("//base/@href")
+    return urljoin(url, base[0].strip()) if base else url
+
+
 def extract_links(html: str, base_url: str) -> list[str]:
     """Absolute http(s) links of ``<a href>`` and ``<area href>``, fragments removed, in page order, unique."""
-    root = _parse(html)
+    root = parse_html(html)
     if root is None:
         return []
-    base = root.xpath("//base/@href")
-    if base:
-        base_url = urljoin(base_url, base[0].strip())
+    base_url = document_base(root, base_url)
     seen: dict[str, None] = {}
     for href in root.xpath("//a/@href | //area/@href"):
         href = href.strip()

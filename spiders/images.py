@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
+
+from spiders.extract import document_base, parse_html
 
 __all__ = ["CONTACT_CUES", "MIN_DECLARED_SIDE", "CandidateImage", "candidate_images"]
 
@@ -154,15 +155,10 @@ def _source(img: etree._Element, base_url: str) -> str | None:
 def candidate_images(html: str, base_url: str) -> list[CandidateImage]:
     """The page's images in page order, one per source; an image met twice is in a contact block if either
     occurrence is."""
-    if not html.strip():
+    root = parse_html(html)
+    if root is None:
         return []
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return []
-    base = root.xpath("//base/@href")
-    if base:
-        base_url = urljoin(base_url, base[0].strip())
+    base_url = document_base(root, base_url)
     found: dict[str, CandidateImage] = {}
     for img in root.iter("img"):
         if _declared_too_small(img):
