@@ -148,6 +148,7 @@ _USCC_DEPARTMENTS = frozenset("123456789ANY")
 _USCC = re.compile(r"(?<![0-9a-z])([0-9a-hj-npqrtuwxy]{2}[0-9]{6}[0-9a-hj-npqrtuwxy]{10})(?![0-9a-z])")
 _USCC_CUE = re.compile(r"(?:统一社会信用代码|社会信用代码|信用代码|营业执照|纳税人识别号|税号|注册号)[^0-9a-z\n]{0,8}$")
 _USCC_CUE_WINDOW = 24
+_SIX_DIGITS = re.compile("[0-9]{6}")  # every USCC has six digits in a row
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -166,7 +167,9 @@ _TOLLFREE = re.compile(_PHONE_START + r"([48]00(?:[ \t]{0,2}[-—–]?[ \t]{0,2}
 _NON_DIGIT = re.compile(r"[^0-9]")
 
 # A page presents itself as a hospital when its first line (the title) names one.
-_HOSPITAL_TITLE = re.compile(rf"[{_CJK}]{{2,}}(?:医院|门诊部|诊所|医疗中心|中医馆)")
+# Only ever searched (is there one?), so "two Chinese characters right before the word" is the same test as "a run
+# of two or more" -- and linear, where the run form backtracks quadratically along a long Chinese line.
+_HOSPITAL_TITLE = re.compile(rf"(?<=[{_CJK}]{{2}})(?:医院|门诊部|诊所|医疗中心|中医馆)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +356,8 @@ def load_medical_ad_cues(directory: Path | None = None) -> MedicalAdCues:
 def _phones_in_view(view: str) -> list[tuple[str, str, int, int]]:
     """(kind, value, start, end) of landline and toll-free numbers in a digits view, by position."""
     found = []
+    if "0" not in view:  # every landline and toll-free number contains a 0: skip the scans (they start with
+        return found  # lookbehinds, so the engine cannot skip ahead on its own)
     for m in _LANDLINE.finditer(view):
         found.append(("landline", f"{m.group(1)}-{m.group(2)}{m.group(3)}", m.start(), m.end()))
     for m in _TOLLFREE.finditer(view):
@@ -417,20 +422,22 @@ def find_identifiers(text: NormalisedText, *, today: date | None = None) -> list
     def add(identifier: Identifier, vstart: int, vend: int) -> None:
         found.append(FoundIdentifier(identifier, *text.digits_span(vstart, vend)))
 
-    for m in _ICP.finditer(view):
+    # Each pattern needs a literal (checked first: the patterns start with classes or lookbehinds, which the
+    # regex engine cannot skip ahead to) -- the same matches, without scanning pages that cannot have any.
+    for m in _ICP.finditer(view) if "icp" in view else ():
         add(_icp(m, today), m.start(), m.end())
-    for m in _POLICE.finditer(view):
+    for m in _POLICE.finditer(view) if "公网安备" in view else ():
         province, digits = m.group(1), m.group(2)
         valid = PROVINCE_CODES.get(province) == digits[:2]
         add(Identifier("police_filing", f"{province}公网安备{digits}号", valid), m.start(), m.end())
-    for m in _DRUG_INFO.finditer(view):
+    for m in _DRUG_INFO.finditer(view) if "经营性" in view else ():
         province, kind, year, serial = m.groups()
         valid = province in PROVINCE_CODES and 2000 <= int(year) <= today.year
         add(Identifier("drug_info", f"({province})-{kind}-{year}-{serial}", valid), m.start(), m.end())
-    for m in _AD_CERT.finditer(view):
+    for m in _AD_CERT.finditer(view) if "医" in view else ():
         identifier, _rule = _ad_cert_identifier(_ad_cert_value(m), None, today)
         add(identifier, m.start(), m.end())
-    for m in _USCC.finditer(view):
+    for m in _USCC.finditer(view) if _SIX_DIGITS.search(view) else ():
         code = m.group(1).upper()
         cued = _USCC_CUE.search(view[max(0, m.start() - _USCC_CUE_WINDOW) : m.start()]) is not None
         valid = uscc_valid(code)

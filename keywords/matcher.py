@@ -97,9 +97,14 @@ class Scan:
 def _straddles_break(text: NormalisedText, start: int, end: int) -> bool:
     """Rule 3: some neighbouring characters are adjacent, others are separated by a clause break."""
     skeleton_map = text.skeleton_map
-    if skeleton_map[end - 1] - skeleton_map[start] == end - 1 - start:
+    return _straddles_break_at(text, start, end, skeleton_map[start], skeleton_map[end - 1])
+
+
+def _straddles_break_at(text: NormalisedText, start: int, end: int, first: int, last: int) -> bool:
+    """`_straddles_break` given the original indices of the span's first and last characters."""
+    if last - first == end - 1 - start:
         return False  # one contiguous run of the original: nothing in between
-    indices = skeleton_map[start:end]
+    indices = text.skeleton_map[start:end]
     adjacent = broken = False
     for a, b in itertools.pairwise(indices):
         if b <= a + 1:
@@ -195,13 +200,13 @@ class Matcher:
         self._absent = (
             _TermAutomaton({c.key: i for i, c in enumerate(self._absent_cues)}) if self._absent_cues else None
         )
-        # skeleton key -> (term index or -1, cue indices); a key may be both a term and a cue ("记者")
-        entries: dict[str, tuple[int, tuple[int, ...]]] = {}
+        # skeleton key -> (term index or -1, cue indices, key length); a key may be both a term and a cue ("记者")
+        entries: dict[str, tuple[int, tuple[int, ...], int]] = {}
         for index, term in enumerate(self._terms):
-            entries[term.key] = (index, ())
+            entries[term.key] = (index, (), len(term.key))
         for index, cue in enumerate(self._cues):
-            term_index, cue_indices = entries.get(cue.key, (-1, ()))
-            entries[cue.key] = (term_index, (*cue_indices, index))
+            term_index, cue_indices, length = entries.get(cue.key, (-1, (), len(cue.key)))
+            entries[cue.key] = (term_index, (*cue_indices, index), length)
         self._automaton = _TermAutomaton(dict(entries))
         self._pinyin = _automaton({k: i for i, t in enumerate(self._terms) for k in t.pinyin})
         self._initials = _automaton({k: i for i, t in enumerate(self._terms) for k in t.initials})
@@ -227,28 +232,31 @@ class Matcher:
     def scan(self, text: NormalisedText) -> Scan:
         """Term matches (see `find`) and structure cue matches, in one pass of each automaton."""
         skeleton = text.skeleton
-        spans: list[tuple[int, int, Term]] = []
+        original = text.original
+        spans: list[tuple[int, int, Term, int, int]] = []
         cues: list[CueMatch] = []
-        for last, (term_index, cue_indices) in self._automaton.iter(skeleton):
-            first = term_index if term_index >= 0 else cue_indices[0]
-            length = len(self._terms[first].key) if term_index >= 0 else len(self._cues[first].key)
+        hits = list(self._automaton.iter(skeleton))
+        # the original indices of every match's first and last character, looked up in two batches
+        firsts = text.skeleton_map.take([last - value[2] + 1 for last, value in hits])
+        lasts = text.skeleton_map.take([last for last, _ in hits])
+        for (last, (term_index, cue_indices, length)), orig_first, orig_last in zip(hits, firsts, lasts, strict=True):
             start = last - length + 1
             end = last + 1
             ascii_key = skeleton[start].isascii() or skeleton[last].isascii()
-            if (ascii_key and not self._ascii_edges_ok(text, skeleton[start:end], start, end)) or _straddles_break(
-                text, start, end
-            ):
+            if (
+                ascii_key and not _ascii_edges_ok_at(original, skeleton[start:end], orig_first, orig_last)
+            ) or _straddles_break_at(text, start, end, orig_first, orig_last):
                 continue
+            orig_end = orig_last + 1
             if cue_indices:
-                orig_start, orig_end = text.skeleton_span(start, end)
-                cues.extend(CueMatch(self._cues[i], orig_start, orig_end) for i in cue_indices)
+                cues.extend(CueMatch(self._cues[i], orig_first, orig_end) for i in cue_indices)
             if term_index < 0:
                 continue
             term = self._terms[term_index]
             # The jieba check is the expensive one: last.
-            if term.boundary and not self._on_token_boundaries(text, start, end):
+            if term.boundary and not self._on_token_boundaries_at(text, start, end, orig_first, orig_end):
                 continue
-            spans.append((start, end, term))
+            spans.append((start, end, term, orig_first, orig_end))
         spans.extend(self._pinyin_spans(text))
         spans.extend(self._initials_spans(text))
         return Scan(terms=self._resolve(text, spans), cues=cues)
@@ -265,18 +273,17 @@ class Matcher:
         start, end = text.skeleton_span(last + 1 - len(cue.key), last + 1)
         return CueMatch(cue, start, end)
 
-    def _resolve(self, text: NormalisedText, spans: list[tuple[int, int, Term]]) -> list[TermMatch]:
+    def _resolve(self, text: NormalisedText, spans: list[tuple[int, int, Term, int, int]]) -> list[TermMatch]:
         """Rule 4 (nesting) and negation over skeleton spans."""
         skeleton = text.skeleton
         spans.sort(key=lambda s: (s[0], -s[1]))
         matches: list[TermMatch] = []
         max_end = -1
         previous: TermMatch | None = None  # the previous positive match
-        for start, end, term in spans:
+        for start, end, term, orig_start, orig_end in spans:
             if end <= max_end:
                 continue  # nested in an earlier, longer match
             max_end = end
-            orig_start, orig_end = text.skeleton_span(start, end)
             negated = False
             if term.group != CONTEXT_GROUP:
                 negated = self._is_negated(skeleton, start) or _continues_negated_enumeration(
@@ -291,20 +298,25 @@ class Matcher:
     def _on_token_boundaries(self, text: NormalisedText, start: int, end: int) -> bool:
         """jieba's verdict, skipped when no Chinese character touches either edge of the match in the original
         (jieba never joins a token across punctuation, spaces or Latin letters)."""
+        return self._on_token_boundaries_at(text, start, end, *text.skeleton_span(start, end))
+
+    def _on_token_boundaries_at(
+        self, text: NormalisedText, start: int, end: int, orig_start: int, orig_end: int
+    ) -> bool:
+        """`_on_token_boundaries` given the original span of the match."""
         original = text.original
-        orig_start, orig_end = text.skeleton_span(start, end)
         before = original[orig_start - 1] if orig_start > 0 else ""
         after = original[orig_end] if orig_end < len(original) else ""
         if not _is_cjk(before) and not _is_cjk(after):
             return True
         return self._tokenizer.is_token_span(text.skeleton, start, end)
 
-    def _pinyin_spans(self, text: NormalisedText) -> list[tuple[int, int, Term]]:
+    def _pinyin_spans(self, text: NormalisedText) -> list[tuple[int, int, Term, int, int]]:
         """Skeleton spans of pinyin matches that pass the rules of the module docstring."""
         if self._pinyin is None or not text.pinyin:
             return []
         view, view_map, skeleton = text.pinyin, text.pinyin_map, text.skeleton
-        found: list[tuple[int, int, Term]] = []
+        found: list[tuple[int, int, Term, int, int]] = []
         for last, index in self._pinyin.iter(view):
             term = self._terms[index]
             length = next(len(k) for k in term.pinyin if view.endswith(k, 0, last + 1))
@@ -319,15 +331,15 @@ class Matcher:
                 continue
             if not self._ascii_edges_ok(text, skeleton[start:end], start, end) or _straddles_break(text, start, end):
                 continue
-            found.append((start, end, term))
+            found.append((start, end, term, *text.skeleton_span(start, end)))
         return found
 
-    def _initials_spans(self, text: NormalisedText) -> list[tuple[int, int, Term]]:
+    def _initials_spans(self, text: NormalisedText) -> list[tuple[int, int, Term, int, int]]:
         """Skeleton spans of initials matches that are whole ASCII tokens of the original text."""
         if self._initials is None or not text.initials:
             return []
         view, view_map, skeleton, original = text.initials, text.initials_map, text.skeleton, text.original
-        found: list[tuple[int, int, Term]] = []
+        found: list[tuple[int, int, Term, int, int]] = []
         for last, index in self._initials.iter(view):
             term = self._terms[index]
             length = len(term.initials[0])
@@ -341,7 +353,7 @@ class Matcher:
                 orig_end < len(original) and _is_token_char(original[orig_end])
             ):
                 continue
-            found.append((start, end, term))
+            found.append((start, end, term, orig_start, orig_end))
         return found
 
     def _is_negated(self, skeleton: str, start: int) -> bool:
@@ -354,13 +366,18 @@ class Matcher:
 
     @staticmethod
     def _ascii_edges_ok(text: NormalisedText, key: str, start: int, end: int) -> bool:
-        original = text.original
-        if key[0].isascii() and key[0].isalpha():
-            before = text.skeleton_map[start] - 1
-            if before >= 0 and _is_ascii_letter(original[before]):
-                return False
-        if key[-1].isascii() and key[-1].isalpha():
-            after = text.skeleton_map[end - 1] + 1
-            if after < len(original) and _is_ascii_letter(original[after]):
-                return False
-        return True
+        return _ascii_edges_ok_at(text.original, key, text.skeleton_map[start], text.skeleton_map[end - 1])
+
+
+def _ascii_edges_ok_at(original: str, key: str, first: int, last: int) -> bool:
+    """No ASCII letter of the original touches an ASCII-letter edge of the match (original indices of its first
+    and last character)."""
+    if key[0].isascii() and key[0].isalpha():
+        before = first - 1
+        if before >= 0 and _is_ascii_letter(original[before]):
+            return False
+    if key[-1].isascii() and key[-1].isalpha():
+        after = last + 1
+        if after < len(original) and _is_ascii_letter(original[after]):
+            return False
+    return True

@@ -128,6 +128,10 @@ class OffsetMap(Sequence[int]):
     def __iter__(self) -> Iterator[int]:
         return (self._lookup(i) for i in range(self._length))
 
+    def take(self, indices: list[int]) -> list[int]:
+        """``[self[i] for i in indices]`` for indices within ``0 <= i < len(self)``, in one call (batched)."""
+        return [self._lookup(i) for i in indices]
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence):
             return len(other) == self._length and all(a == b for a, b in zip(self, other, strict=False))
@@ -179,6 +183,9 @@ class _ArrayMap(OffsetMap):
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._array.tolist())
+
+    def take(self, indices: list[int]) -> list[int]:
+        return self._array[indices].tolist() if indices else []  # type: ignore[no-any-return]
 
     @property
     def segments(self) -> int:

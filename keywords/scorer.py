@@ -78,7 +78,7 @@ from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, Struct
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
 from keywords.patterns import find_patterns
-from keywords.quotes import in_spans, quoted_spans, reported_or_mentions
+from keywords.quotes import quoted_spans, reported_or_mentions
 from keywords.result import CATEGORIES, Reason, ScoreResult
 from keywords.signals import ImageText, PageInput
 from keywords.tokenizer import TermTokenizer
@@ -151,6 +151,10 @@ _QUESTION_LINE = re.compile(r"^[^\n]*[?？][ \t]*$|^[ \t]*(?:问|q)[ \t]*[:：][
 _QUESTION_MARKS = re.compile("[?？]|问")
 
 
+def _categories_of(group: str) -> tuple[str, ...]:
+    return CATEGORIES_OF_GROUP.get(group, ())
+
+
 def _kind_of_group(group: str, with_core: bool) -> str:
     if group == CONTEXT_GROUP:
         return "context"
@@ -161,7 +165,7 @@ def _kind_of_group(group: str, with_core: bool) -> str:
     return "support"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: never mutated, but a frozen dataclass is slow to build (one per match)
 class _Evidence:
     rule_id: str
     group: str  # lexicon group, "contact", or "signal"
@@ -209,6 +213,16 @@ class Scorer:
         absent_cues = [c for c in lexicon.structure_cues if c.key and self._kinds[c.kind].absent]
         self._implied_cues = {
             t.key: tuple(c for c in absent_cues if c.key in t.key) for t in lexicon.terms if t.pinyin or t.initials
+        }
+        # What the evidence of each term and pattern rule says, worked out once (by object identity: a match
+        # carries its lexicon entry): rule id, group, kind, weight, categories.
+        self._term_info = {
+            id(t): (t.rule_id, t.group, _kind_of_group(t.group, t.with_core), t.weight, _categories_of(t.group))
+            for t in lexicon.terms
+        }
+        self._pattern_info = {
+            id(r): (r.rule_id, r.group, _kind_of_group(r.group, r.with_core), r.weight, _categories_of(r.group))
+            for r in lexicon.patterns
         }
 
     @property
@@ -305,34 +319,17 @@ class Scorer:
 
     def _evidence(self, normalised: NormalisedText, terms: list[TermMatch], contacts: list[Contact]) -> list[_Evidence]:
         """Every piece of lexicon and contact evidence in the text, with its base weight."""
+        term_info = self._term_info
         evidence: list[_Evidence] = []
         for match in terms:
-            term = match.term
+            rule_id, group, kind, weight, categories = term_info[id(match.term)]
             evidence.append(
-                _Evidence(
-                    term.rule_id,
-                    term.group,
-                    _kind_of_group(term.group, term.with_core),
-                    term.weight,
-                    match.start,
-                    match.end,
-                    negated=match.negated,
-                    categories=CATEGORIES_OF_GROUP.get(term.group, ()),
-                )
+                _Evidence(rule_id, group, kind, weight, match.start, match.end, "", match.negated, categories)
             )
+        pattern_info = self._pattern_info
         for found in find_patterns(self.lexicon.patterns, normalised):
-            rule = found.rule
-            evidence.append(
-                _Evidence(
-                    rule.rule_id,
-                    rule.group,
-                    _kind_of_group(rule.group, rule.with_core),
-                    rule.weight,
-                    found.start,
-                    found.end,
-                    categories=CATEGORIES_OF_GROUP.get(rule.group, ()),
-                )
-            )
+            rule_id, group, kind, weight, categories = pattern_info[id(found.rule)]
+            evidence.append(_Evidence(rule_id, group, kind, weight, found.start, found.end, "", False, categories))
         mobiles = {c.value for c in contacts if c.kind == "mobile"}
         for contact in contacts:
             duplicate = contact.kind == "wechat" and contact.value in mobiles
@@ -439,9 +436,17 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
                 k.weight *= QUOTED_FACTOR
 
     if positive and _QUESTION_MARKS.search(text):
-        questions = [m.span() for m in _QUESTION_LINE.finditer(text)]
+        # Question lines are whole lines: only the lines that hold positive evidence are tested (once each).
+        line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        asked: dict[int, int] = {}  # line number -> its end when it is a question line, else -1
         for k in positive:
-            if in_spans(questions, k.item.start, k.item.end):
+            line = bisect_right(line_starts, k.item.start) - 1
+            line_end = asked.get(line)
+            if line_end is None:
+                end = line_starts[line + 1] - 1 if line + 1 < len(line_starts) else len(text)
+                found = _QUESTION_LINE.match(text, line_starts[line], end)
+                line_end = asked[line] = end if found is not None else -1
+            if k.item.end <= line_end:
                 k.rule_id = _ASKED_PREFIX + k.rule_id
                 k.weight *= QUESTION_FACTOR
 
@@ -473,9 +478,14 @@ def _combos(text: str, kept: list[_Kept]) -> list[_Kept]:
     def block(position: int) -> int:
         return bisect_right(line_starts, position) - 1
 
+    questions: dict[int, bool] = {}  # block -> whether it asks (each block tested once)
+
     def is_question(b: int) -> bool:
-        end = line_starts[b + 1] - 1 if b + 1 < len(line_starts) else len(text)
-        return bool(_QUESTION.search(text, line_starts[b], end))
+        asks = questions.get(b)
+        if asks is None:
+            end = line_starts[b + 1] - 1 if b + 1 < len(line_starts) else len(text)
+            asks = questions[b] = bool(_QUESTION.search(text, line_starts[b], end))
+        return asks
 
     # role -> blocks where it occurs; roles are lexicon groups, "contact", and "fees" also for fees.price
     blocks: dict[str, set[int]] = defaultdict(set)
