@@ -70,8 +70,8 @@ def drawn(lines: list[str], font: Any, size: tuple[int, int] = (520, 130)) -> by
 
 def cjk_font(size: int) -> Any:
     path = next((p for p in CJK_FONTS if Path(p).is_file()), None)
-    if path is None:
-        pytest.skip("no CJK font installed (Debian: fonts-wqy-microhei)")
+    # `make test` installs it; without one, Chinese in images (and screenshots, our evidence) is empty boxes
+    assert path is not None, "no CJK font installed (Debian: fonts-wqy-microhei); run `make system-deps`"
     return ImageFont.truetype(path, size)
 
 
