@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from storage.models import (
@@ -112,7 +112,7 @@ def finish_run(
         run.finish_reason = finish_reason
     if message is not None:
         run.message = message
-    run.pages_stored = len(session.scalars(select(Page.id).where(Page.last_run_id == run_id)).all())
+    run.pages_stored = session.scalar(select(func.count(Page.id)).where(Page.last_run_id == run_id)) or 0
     return run
 
 
