@@ -12,6 +12,13 @@ from w3lib.url import canonicalize_url
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+def host_and_domain(url_or_host: str) -> tuple[str, str]:
+    """(fully qualified host, registrable domain) of a URL or a bare host name; ("", "") when it has no
+    registrable domain (an IP address, a bare name)."""
+    parts = _EXTRACT(url_or_host.strip().lower())
+    return parts.fqdn, parts.top_domain_under_public_suffix
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower().rstrip(".")
 

@@ -1,6 +1,6 @@
 """The official-domain allow-list: is a page's URL on a government, platform or hospital domain?
 
-Hosts are parsed with tldextract using only its bundled public-suffix snapshot (no network, no cache dir).
+Hosts are parsed by `crawler.domains` (tldextract with only its bundled public-suffix snapshot: no network, no cache).
 An allow-list entry matches its own host and every subdomain, so ``gov.cn`` covers ``www.nhc.gov.cn`` and
 ``huashan.org.cn`` covers ``www.huashan.org.cn``, while the look-alike ``bjguahao.net.cn`` or
 ``gov.cn.example.com`` match nothing.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import tldextract
+from crawler.domains import host_and_domain
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,15 +33,13 @@ class OfficialDomains:
 
     def __init__(self, entries: Iterable[str]) -> None:
         self._entries = tuple(sorted({e.lower().strip(".") for e in entries}, key=len, reverse=True))
-        self._extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
     def match(self, url: str) -> OfficialMatch | None:
         """The allow-list match for ``url``, or None (also for URLs without a registrable domain)."""
-        parts = self._extract(url.strip().lower())
-        host = parts.fqdn
+        host, domain = host_and_domain(url)
         if not host:
             return None
         for entry in self._entries:
             if host == entry or host.endswith("." + entry):
-                return OfficialMatch(host=host, registrable_domain=parts.top_domain_under_public_suffix, entry=entry)
+                return OfficialMatch(host=host, registrable_domain=domain, entry=entry)
         return None
