@@ -6,8 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages: a CJK font, so Chinese text in rendered images and screenshots is not empty boxes;
-# the libraries OpenCV (used by the OCR) loads.
-DEBS   := fonts-wqy-microhei libgl1 libglib2.0-0
+# the libraries OpenCV (used by the OCR) loads; Chromium for rendering and screenshots (Playwright drives
+# Debian's browser: its own browser download does not work on a closed network).
+DEBS   := fonts-wqy-microhei libgl1 libglib2.0-0 chromium
 DEB_STAMP := $(VENV)/.debs
 
 .PHONY: demo test lint bench clean system-deps

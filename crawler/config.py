@@ -139,6 +139,23 @@ class ImagesConfig(_Section):
     )
 
 
+class BrowserConfig(_Section):
+    executable_path: str = Field(
+        "/usr/bin/chromium",
+        description="Chromium the browser work runs (Debian package `chromium`); Playwright's own download is "
+        "not used.",
+    )
+    navigation_timeout_seconds: float = Field(
+        30.0, gt=0, le=300, description="How long one page may take to load in the browser."
+    )
+    pages_per_context: int = Field(
+        50,
+        ge=1,
+        le=10000,
+        description="Pages rendered in one browser context before it is closed and a new one opened.",
+    )
+
+
 class ReferralsConfig(_Section):
     out_dir: str = Field("out", description="Default folder for exports, relative to the config file's folder.")
     institute_code: str = Field(
@@ -168,6 +185,7 @@ class Config(_Section):
     sources: tuple[SourceConfig, ...] = Field((), description="What is crawled.")
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="How pages become hits.")
     images: ImagesConfig = Field(default_factory=ImagesConfig, description="Reading images (QR, OCR).")
+    browser: BrowserConfig = Field(default_factory=BrowserConfig, description="The headless browser.")
     referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, description="Referral exports.")
     paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")

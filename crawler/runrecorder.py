@@ -1,5 +1,5 @@
 """RunRecorder extension: when the spider closes, write the run's figures and status to its ``crawl_runs``
-row (pages fetched, new hits, failures and drops by reason, finish reason).
+row (pages fetched, new hits, failures and drops by reason, finish reason, source health).
 
 Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_RUN_ID``, ``TOUTHUNT_DB_BUSY_TIMEOUT``.
 """
@@ -32,6 +32,41 @@ def error_reasons(stats: dict[str, Any]) -> dict[str, int]:
     if stats.get("touthunt/store_errors"):
         reasons["store_error"] = int(stats["touthunt/store_errors"])
     return reasons
+
+
+def run_health(stats: dict[str, Any], obey_robots: bool | None) -> repository.RunHealth:
+    """The run's source-health figures from the crawl stats. Spiders report a blocked answer by incrementing
+    ``touthunt/blocked/<kind>`` (``login_wall``, ``captcha``, ...) and may set ``touthunt/source_state``;
+    otherwise the state is ``blocked`` when every answer was a block, ``empty`` when nothing came back, else
+    ``ok``. Other ``touthunt/health/<name>`` stats are kept by name."""
+    blocked_by_kind = {
+        key.removeprefix("touthunt/blocked/"): int(value)
+        for key, value in stats.items()
+        if key.startswith("touthunt/blocked/")
+    }
+    blocked = sum(blocked_by_kind.values())
+    items = int(stats.get("touthunt/items", stats.get("item_scraped_count", 0)))
+    state = stats.get("touthunt/source_state")
+    if not state:
+        if blocked and not items:
+            state = max(blocked_by_kind, key=lambda k: blocked_by_kind[k])
+            state = state if state in ("login_wall", "captcha") else "blocked"
+        elif not items:
+            state = "empty"
+        else:
+            state = "ok"
+    extra: dict[str, Any] = {f"blocked_{k}": v for k, v in blocked_by_kind.items()}
+    for key, value in stats.items():
+        if key.startswith("touthunt/health/"):
+            extra[key.removeprefix("touthunt/health/")] = value
+    return repository.RunHealth(
+        requests=int(stats.get("downloader/request_count", 0)),
+        items=items,
+        blocked=blocked,
+        source_state=str(state),
+        robots_obeyed=obey_robots,
+        extra=extra,
+    )
 
 
 def run_status(finish_reason: str) -> str:
@@ -76,6 +111,7 @@ class RunRecorder:
                     hits_new=int(stats.get("touthunt/hits_new", 0)),
                     error_reasons=error_reasons(stats),
                     finish_reason=reason,
+                    health=run_health(stats, self.crawler.settings.getbool("ROBOTSTXT_OBEY")),
                 )
                 log.info("run %s %s: %s pages stored", run.id, run.status, run.pages_stored)
         finally:

@@ -31,6 +31,8 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+SOURCE_STATES = ("ok", "login_wall", "captcha", "empty", "parser_failure", "blocked")
+USER_ROLES = ("analyst", "supervisor")
 HIT_STATUSES = ("new", "confirmed", "dismissed")
 CONTACT_KINDS = ("mobile", "wechat", "qq", "landline", "tollfree")
 CONTACT_SOURCES = ("text", "qr", "ocr")
@@ -92,6 +94,14 @@ class CrawlRun(Base):
     error_reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
     finish_reason: Mapped[str | None] = mapped_column(String(100))
     message: Mapped[str | None] = mapped_column(Text)
+    # Source health (what the run saw, so "nothing found" and "could not look" differ):
+    requests: Mapped[int] = mapped_column(default=0)  # requests sent, robots.txt and retries included
+    items: Mapped[int] = mapped_column(default=0)  # pages that reached the pipelines
+    blocked: Mapped[int] = mapped_column(default=0)  # answers that were a block, login wall or captcha
+    # ok | login_wall | captcha | empty | parser_failure | blocked ; None while running
+    source_state: Mapped[str | None] = mapped_column(String(30))
+    robots_obeyed: Mapped[bool | None]
+    health: Mapped[dict[str, Any]] = mapped_column(default=dict)  # further per-kind figures
 
     source: Mapped[Source] = relationship(back_populates="runs")
 
@@ -260,3 +270,30 @@ class ReferralItem(Base):
     export_id: Mapped[int] = mapped_column(ForeignKey("referral_exports.id"), index=True)
     hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"), index=True)
     authority: Mapped[str] = mapped_column(String(20))
+
+
+class User(Base):
+    """An analyst or supervisor account. Passwords are stored only as argon2 hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # analyst | supervisor
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only audit log: logins, verdicts, lexicon changes, exports, batch approvals. Rows are only
+    ever inserted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)  # user name, or "system"
+    action: Mapped[str] = mapped_column(String(40), index=True)  # login, verdict, lexicon_change, export, ...
+    target: Mapped[str] = mapped_column(String(255), default="")  # e.g. "hit:12", "batch:HZWJS-cac-2026-001"
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from storage.models import (
     CONTACT_KINDS,
+    SOURCE_STATES,
     Contact,
     CrawlRun,
     FetchFailure,
@@ -86,6 +87,23 @@ def start_run(session: Session, source: Source) -> CrawlRun:
     return run
 
 
+@dataclass(frozen=True)
+class RunHealth:
+    """What a run saw of its source (see ``CrawlRun``): requests sent, items produced, blocked answers, the
+    source's state (one of ``SOURCE_STATES``), the robots policy applied, and further figures by name."""
+
+    requests: int = 0
+    items: int = 0
+    blocked: int = 0
+    source_state: str = "ok"
+    robots_obeyed: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source_state not in SOURCE_STATES:
+            raise ValueError(f"unknown source state {self.source_state!r}")
+
+
 def finish_run(
     session: Session,
     run_id: int,
@@ -96,6 +114,7 @@ def finish_run(
     error_reasons: dict[str, int] | None = None,
     finish_reason: str | None = None,
     message: str | None = None,
+    health: RunHealth | None = None,
 ) -> CrawlRun:
     """Close a run; page, hit and error counts are recomputed from what the run actually stored."""
     run = session.get_one(CrawlRun, run_id)
@@ -112,6 +131,13 @@ def finish_run(
         run.finish_reason = finish_reason
     if message is not None:
         run.message = message
+    if health is not None:
+        run.requests = health.requests
+        run.items = health.items
+        run.blocked = health.blocked
+        run.source_state = health.source_state
+        run.robots_obeyed = health.robots_obeyed
+        run.health = dict(sorted(health.extra.items()))
     run.pages_stored = session.scalar(select(func.count(Page.id)).where(Page.last_run_id == run_id)) or 0
     return run
 
