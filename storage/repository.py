@@ -324,8 +324,9 @@ def contacts_by_kind(page: Page) -> dict[str, list[str]]:
 
 
 def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> Sequence[Hit]:
-    """Hits not yet referred to ``authority`` and not dismissed, oldest first."""
-    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority)
+    """Hits not yet referred to ``authority`` (no active referral item: a re-opened hit may be referred again)
+    and not dismissed, oldest first."""
+    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority, ReferralItem.active.is_(True))
     stmt = (
         select(Hit)
         .join(Hit.page)
@@ -342,7 +343,10 @@ def record_export(
     export = ReferralExport(authority=authority, path=path, sha256=sha256, item_count=len(hits), created_at=at)
     session.add(export)
     session.flush()
-    session.add_all(ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority) for hit in hits)
+    session.add_all(
+        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=hit.page.final_url)
+        for hit in hits
+    )
     return export
 
 
