@@ -1,6 +1,8 @@
 """The first referral export: a CSV (UTF-8 with BOM, Chinese headers) of hits not yet referred to an
 authority. cac receives content on platforms, one row per URL; miit receives stand-alone sites, one row per
-registrable domain. Every exported hit is recorded so it is referred once per authority."""
+registrable domain. Which hits go where is ``referrals.routing`` (the same rule as the referral batches, so
+an illegal ad never lands in the cac or miit list). Every exported hit is recorded so it is referred once
+per authority, whether by this export or by a batch."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from crawler.errors import ExportError
 from crawler.hitlist import CHINA
 from crawler.labels import AUTHORITIES, category_label
-from referrals.platforms import authority_for
+from referrals.routing import routes_to
 from storage import repository
 from storage.models import Hit
 
@@ -138,7 +140,7 @@ def export_unreferred(
     hits = [
         h
         for h in repository.unreferred_hits(session, authority)
-        if authority_for(h.page.domain, platforms) == authority
+        if routes_to(h, authority, platforms)
     ]
     if not hits:
         return None
