@@ -355,3 +355,106 @@ def test_batch_commands(world: dict[str, Any], tmp_path: Path) -> None:
     assert (tmp_path / "x" / number / f"{number}-evidence.zip").is_file()
     listed = runner.invoke(main, ["batch", "list", "--config", config_path])
     assert number in listed.output and "已审批" in listed.output
+
+
+def test_recheck_schedule_closing_and_the_report_figures(world: dict[str, Any]) -> None:
+    from datetime import date, timedelta
+
+    from referrals.recheck import due_items
+    from referrals.report import build_report, render_text
+    from storage.models import Recheck
+
+    sent = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    config, sessions = world["config"], world["sessions"]
+    for authority in ("cac", "police"):
+        number = _create(world, authority)
+        assert number
+        _approve(world, number)
+        with sessions.begin() as s:
+            mark_sent(s, number, user="wang", now=sent)
+    with sessions() as s:
+        assert due_items(s, config, now=sent + timedelta(hours=23)) == []
+        assert len(due_items(s, config, now=sent + timedelta(days=1))) == 4  # cac 1 + police 3
+    with sessions.begin() as s:
+        items = {(i.authority, i.hit.page.url): i for i in s.scalars(select(ReferralItem))}
+        cac = items[("cac", PAGES[2][0])]
+        s.add_all([
+            Recheck(item_id=cac.id, checked_at=sent + timedelta(days=1), outcome="still_online", reason="same_content"),
+            Recheck(item_id=cac.id, checked_at=sent + timedelta(days=3), outcome="removed", reason="http_404"),
+            Recheck(item_id=cac.id, checked_at=sent + timedelta(days=7), outcome="removed", reason="http_404"),
+        ])  # fmt: skip
+        cac.state, cac.closed_at = "closed", sent + timedelta(days=7)
+        police = items[("police", PAGES[0][0])]
+        s.add_all([
+            Recheck(item_id=police.id, checked_at=sent + timedelta(days=1), outcome="removed", reason="dns_error"),
+            Recheck(item_id=police.id, checked_at=sent + timedelta(days=3), outcome="changed", reason="content_changed"),
+        ])  # fmt: skip
+    with sessions() as s:
+        due = {(i.authority, i.hit.page.url) for i in due_items(s, config, now=sent + timedelta(days=7))}
+        assert ("cac", PAGES[2][0]) not in due  # closed
+        assert ("police", PAGES[0][0]) in due  # its third check is due on day 7
+        report = build_report(s, date(2026, 11, 20), date(2026, 11, 30))
+    assert (report.by_authority["cac"].referred, report.by_authority["cac"].removed) == (1, 1)
+    assert report.by_authority["cac"].median_days == 3.0
+    police = report.by_authority["police"]
+    assert (police.referred, police.removed, police.still_online, police.pending) == (3, 0, 1, 2)
+    assert (report.total.hits, report.total.confirmed, report.total.referred) == (6, 5, 4)
+    assert report.by_category["scalper_service"].hits == 4
+    text = render_text(report, "瀚州市卫生健康监督所")
+    assert "移交部门: 网信部门 —— 抓取页面数 0，发现命中数 0，确认违规数 0，移交数 1，已删除/关闭 1" in text
+    assert "删除中位天数 3.0" in text
+    # a batch sent outside the period does not count
+    with sessions() as s:
+        assert build_report(s, date(2026, 12, 1), date(2026, 12, 31)).total.referred == 0
+
+
+def test_a_reappearing_contact_reopens_a_closed_target(world: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from referrals.recheck import run_due_rechecks
+
+    number = _create(world, "cac")
+    assert number
+    _approve(world, number)
+    sent = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    sessions = world["sessions"]
+    with sessions.begin() as s:
+        mark_sent(s, number, user="wang", now=sent)
+        item = s.scalars(select(ReferralItem).where(ReferralItem.authority == "cac")).one()
+        item.state, item.closed_at = "closed", sent + timedelta(days=3)
+        source = repository.ensure_source(s, "hub", "site")
+        url = "http://hz.fenlei-xinxi.com/jiankang/53000001x.shtml"
+        record = repository.PageRecord(
+            canonical_url=url, url=url, final_url=url, domain="hz.fenlei-xinxi.com",
+            registrable_domain="fenlei-xinxi.com", title="新帖", text="新帖", content_hash="1" * 64, http_status=200,
+            encoding="utf-8",
+        )  # fmt: skip
+        page, _ = repository.upsert_page(s, record, source_id=source.id, run_id=None, seen_at=sent + timedelta(days=5))
+        repository.replace_contacts(page, {"mobile": ["15268193304"]})
+    summary = run_due_rechecks(world["config"], sessions, now=sent + timedelta(hours=1))
+    assert (summary.checked, summary.reopened) == (0, 1)
+    with sessions() as s:
+        item = s.scalars(select(ReferralItem).where(ReferralItem.authority == "cac")).one()
+        assert (item.state, item.closed_at) == ("open", None)
+
+
+def test_prune_deletes_only_old_evidence_of_hits_never_referred(world: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from evidence.capture import prune_expired
+
+    config, sessions = world["config"], world["sessions"]
+    with sessions.begin() as s:
+        unconfirmed = s.scalars(select(Hit).where(Hit.status == "new")).one()
+        _write_evidence(config, s, unconfirmed)
+    number = _create(world, "samr")
+    assert number
+    root = Path(config.evidence.folder)
+    assert prune_expired(config, sessions, now=T0 + timedelta(days=100)) == 0  # within evidence.retention_days
+    assert prune_expired(config, sessions, now=T0 + timedelta(days=800)) == 1
+    with sessions() as s:
+        records = s.scalars(select(EvidenceRecord)).all()
+        pruned = [r for r in records if r.pruned_at is not None]
+        assert [r.hit_id for r in pruned] == [unconfirmed.id]
+        assert not (root / pruned[0].folder).exists()
+        assert all((root / r.folder).is_dir() for r in records if r.pruned_at is None)
