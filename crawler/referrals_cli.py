@@ -28,7 +28,9 @@ def batch() -> None:
 
 
 @batch.command("create")
-@click.option("--authority", required=True, type=AUTHORITY_CHOICE, help="cac 网信, miit 通信管理局, samr 市场监管, police 公安.")
+@click.option(
+    "--authority", required=True, type=AUTHORITY_CHOICE, help="cac 网信, miit 通信管理局, samr 市场监管, police 公安."
+)
 @click.option("--as", "user", required=True, help="The analyst creating the batch.")
 @with_config
 def batch_create(config: Config, authority: str, user: str) -> None:
@@ -217,7 +219,8 @@ def evidence_check(config: Config) -> None:
     with sessions() as session:
         problems = check_integrity(config, session)
     labels = {"missing": "文件缺失", "altered": "文件被改动", "unlisted": "多出未登记文件",
-              "manifest_altered": "清单被改动", "manifest_missing": "清单缺失", "bad_manifest": "清单格式错误"}  # fmt: skip
+              "manifest_altered": "清单被改动", "manifest_missing": "清单缺失",
+              "bad_manifest": "清单格式错误"}  # fmt: skip
     for p in problems:
         click.echo(f"线索 {p.hit_id} 证据 {p.folder}/{p.name}: {labels.get(p.problem, p.problem)}", err=True)
     if problems:

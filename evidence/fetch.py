@@ -194,10 +194,7 @@ def fetch_once(url: str, *, proxy: str, user_agent: str, timeout: float, max_byt
     if parts.query:
         path += "?" + parts.query
     deadline = time.monotonic() + timeout
-    if proxy:
-        sock = _connect(*_parse_proxy(proxy), timeout)
-    else:
-        sock = _connect(host, port, timeout)
+    sock = _connect(*_parse_proxy(proxy), timeout) if proxy else _connect(host, port, timeout)
     try:
         peer = sock.getpeername()[0]
         target = path
@@ -225,7 +222,7 @@ def fetch_once(url: str, *, proxy: str, user_agent: str, timeout: float, max_byt
             f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {user_agent}\r\n"
             "Accept: text/html,application/xhtml+xml,*/*;q=0.8\r\nAccept-Encoding: identity\r\n"
             "Connection: close\r\n\r\n"
-        ).encode("utf-8")
+        ).encode()
         try:
             sock.sendall(request)
         except OSError as exc:

@@ -84,7 +84,9 @@ def import_answer(session: Session, number: str, path: Path, *, user: str, now: 
     outcome_col = _column(header, OUTCOME_HEADERS)
     code_col = _column(header, CODE_HEADERS)
     if target_col is None or outcome_col is None:
-        raise AnswerError(f"{path.name} 第 1 行: 缺少列 “网址”或“主域名” 以及 “处置结果” (现有列: {'，'.join(header)[:200]})")
+        raise AnswerError(
+            f"{path.name} 第 1 行: 缺少列 “网址”或“主域名” 以及 “处置结果” (现有列: {'，'.join(header)[:200]})"
+        )
     items_by_target: dict[str, list] = {}
     for item in batch.items:
         items_by_target.setdefault(item.target, []).append(item)

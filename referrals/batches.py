@@ -70,7 +70,9 @@ def create_batch(
     session.add(batch)
     session.flush()
     for hit in hits:
-        session.add(ReferralItem(batch_id=batch.id, hit_id=hit.id, authority=authority, target=target_of(hit, authority)))
+        session.add(
+            ReferralItem(batch_id=batch.id, hit_id=hit.id, authority=authority, target=target_of(hit, authority))
+        )
     audit.record(session, actor.name, "batch_create", f"batch:{number}", authority=authority,
                  hits=[h.id for h in hits])  # fmt: skip
     session.flush()

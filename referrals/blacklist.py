@@ -67,7 +67,8 @@ def collect(session: Session, platforms: frozenset[str]) -> list[Entry]:
 def blacklist_sheet(entries: list[Entry]) -> Sheet:
     columns = (
         Column("序号", 6), Column("类型", 10), Column("标识", 24), Column("首次发现(北京时间)", 20),
-        Column("最近发现(北京时间)", 20), Column("涉及网页数", 10), Column("线索编号", 16), Column("网页", 50, link=True),
+        Column("最近发现(北京时间)", 20), Column("涉及网页数", 10), Column("线索编号", 16),
+        Column("网页", 50, link=True),
         Column("证据(线索:证据清单SHA-256)", 80),
     )  # fmt: skip
     rows: list[list[str | int]] = [

@@ -137,11 +137,7 @@ def export_unreferred(
     """Write the CSV of hits not yet referred to ``authority``; None when there is nothing to refer."""
     if authority not in EXPORT_AUTHORITIES:
         raise ExportError(f"--authority: {authority!r} is not one of {', '.join(EXPORT_AUTHORITIES)}")
-    hits = [
-        h
-        for h in repository.unreferred_hits(session, authority)
-        if routes_to(h, authority, platforms)
-    ]
+    hits = [h for h in repository.unreferred_hits(session, authority) if routes_to(h, authority, platforms)]
     if not hits:
         return None
     stamp = now.astimezone(CHINA).strftime("%Y%m%d-%H%M%S")

@@ -47,7 +47,8 @@ README_TEXT = """证据包说明
 本证据包由移交单位的监测系统生成，包含每条线索的取证文件：
   evidence/H<线索编号>/response.warc.gz  网页原始请求与响应（WARC 格式，可用 warcio 等工具读取）
   evidence/H<线索编号>/screenshot.png    浏览器整页截图
-  evidence/H<线索编号>/evidence.json     该次取证的清单：网址、最终网址、跳转链、解析地址、取证时间、工具版本、各文件 SHA-256
+  evidence/H<线索编号>/evidence.json     该次取证的清单：网址、最终网址、跳转链、解析地址、取证时间、
+                                          工具版本、各文件 SHA-256
   manifest.json                           本批次清单：批次编号、线索列表、每个文件的 SHA-256
   SHA256SUMS                              全部文件（SHA256SUMS 本身除外）的 SHA-256
 
@@ -110,7 +111,9 @@ class ExportedBatch:
     zip_manifest_sha256: str
 
 
-def _evidence_entries(config: Config, session: Session, batch_hits: list[int]) -> tuple[list[tuple[str, bytes]], list[dict[str, object]], list[int]]:  # noqa: E501
+def _evidence_entries(
+    config: Config, session: Session, batch_hits: list[int]
+) -> tuple[list[tuple[str, bytes]], list[dict[str, object]], list[int]]:
     root = evidence_root(config)
     records = evidence_by_hit(session, batch_hits)
     entries: list[tuple[str, bytes]] = []
@@ -154,7 +157,9 @@ def _write_file(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def export_batch(config: Config, session: Session, number: str, out_dir: Path, *, user: str = "system") -> ExportedBatch:
+def export_batch(
+    config: Config, session: Session, number: str, out_dir: Path, *, user: str = "system"
+) -> ExportedBatch:
     batch = get_batch(session, number)
     if batch.status == "draft" or batch.approved_at is None:
         raise ExportError(f"批次 {number} 尚未审批，不能导出 (touthunt batch approve {number} --as 审核人)")

@@ -125,7 +125,17 @@ def build_report(session: Session, first: date, last: date, *, platforms: frozen
     return Report(first, last, total, by_authority, dict(sorted(by_category.items())), dict(sorted(by_source.items())))
 
 
-HEADERS = ("抓取页面数", "发现命中数", "确认违规数", "移交数", "已删除/关闭", "仍在线", "待复查", "删除率", "删除中位天数")
+HEADERS = (
+    "抓取页面数",
+    "发现命中数",
+    "确认违规数",
+    "移交数",
+    "已删除/关闭",
+    "仍在线",
+    "待复查",
+    "删除率",
+    "删除中位天数",
+)
 
 
 def _row(figures: Figures) -> list[object]:

@@ -157,7 +157,8 @@ def _samr(hits: Sequence[Hit], evidence: dict[int, EvidenceRecord], session: Ses
     for index, hit in enumerate(hits, start=1):
         rows.append([
             index, hit.id, hit.page.domain, hit.page.title, hit.page.final_url, _terms([hit]),
-            _identifiers([hit], "ad_cert") or "未标示", _contacts([hit], "mobile", "wechat", "qq", "landline", "tollfree"),
+            _identifiers([hit], "ad_cert") or "未标示",
+            _contacts([hit], "mobile", "wechat", "qq", "landline", "tollfree"),
             china_clock(hit.page.first_seen), *_evidence_cells([hit], evidence), "依法查处违法医疗广告",
         ])  # fmt: skip
     return Sheet("市场监管部门移交清单", columns, rows)

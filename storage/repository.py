@@ -344,8 +344,7 @@ def record_export(
     session.add(export)
     session.flush()
     session.add_all(
-        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=hit.page.final_url)
-        for hit in hits
+        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=hit.page.final_url) for hit in hits
     )
     return export
 

@@ -193,7 +193,9 @@ def _xlsx_dump(data: bytes) -> dict[str, Any]:
         "title": sheet.title,
         "freeze": sheet.freeze_panes,
         "rows": [[cell.value for cell in row] for row in sheet.iter_rows()],
-        "links": {cell.coordinate: cell.hyperlink.target for row in sheet.iter_rows() for cell in row if cell.hyperlink},
+        "links": {
+            cell.coordinate: cell.hyperlink.target for row in sheet.iter_rows() for cell in row if cell.hyperlink
+        },
         "widths": {k: v.width for k, v in sorted(sheet.column_dimensions.items())},
     }
 
@@ -387,7 +389,7 @@ def test_recheck_schedule_closing_and_the_report_figures(world: dict[str, Any]) 
         police = items[("police", PAGES[0][0])]
         s.add_all([
             Recheck(item_id=police.id, checked_at=sent + timedelta(days=1), outcome="removed", reason="dns_error"),
-            Recheck(item_id=police.id, checked_at=sent + timedelta(days=3), outcome="changed", reason="content_changed"),
+            Recheck(item_id=police.id, checked_at=sent + timedelta(days=3), outcome="changed", reason="text"),
         ])  # fmt: skip
     with sessions() as s:
         due = {(i.authority, i.hit.page.url) for i in due_items(s, config, now=sent + timedelta(days=7))}

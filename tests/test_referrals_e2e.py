@@ -141,7 +141,9 @@ def test_warc_records_read_back_with_warcio(crawled: Any) -> None:
             select(EvidenceRecord).where(EvidenceRecord.url == "http://www.hzguahao-vip.com/index.php")
         ).one()
     with (evidence_root(config) / record.folder / "response.warc.gz").open("rb") as handle:
-        records = [(r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read()) for r in ArchiveIterator(handle)]
+        records = [
+            (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read()) for r in ArchiveIterator(handle)
+        ]
     assert [r[0] for r in records] == ["warcinfo", "request", "response", "request", "response"]
     _, _, request_http, _ = records[1]
     assert request_http.protocol.startswith("GET")
@@ -291,7 +293,9 @@ def test_batches_recheck_and_report(crawled: Any) -> None:
     assert rows["市场监管部门"][4:9] == (1, 1, 0, 0, "100%")
     assert rows["通信管理局"][4:9] == (2, 1, 1, 0, "50%")
     assert rows["公安机关"][4:9] == (3, 2, 1, 0, "67%")
-    assert all(isinstance(rows[name][9], int | float) for name in ("网信部门", "市场监管部门", "通信管理局", "公安机关"))
+    assert all(
+        isinstance(rows[name][9], int | float) for name in ("网信部门", "市场监管部门", "通信管理局", "公安机关")
+    )
     total = next(workbook["总体"].iter_rows(min_row=2, values_only=True))
     assert total[1:9] == (4, 4, 4, 7, 5, 2, 0, "71%")
 
@@ -311,4 +315,6 @@ def test_capture_of_a_vanished_host_records_the_failure(crawled: Any) -> None:
         assert hit is not None
         outcome = capture(config, s, hit, kind="recheck", url="http://www.no-such-host.cn/")
         assert outcome.record.http_status == 503
-        assert outcome.fetch is not None and outcome.fetch.final.header("X-Squid-Error", ).startswith("ERR_DNS_FAIL")
+        assert outcome.fetch is not None and outcome.fetch.final.header(
+            "X-Squid-Error",
+        ).startswith("ERR_DNS_FAIL")
