@@ -147,7 +147,9 @@ class Screenshotter:
             page = context.new_page()
             page.set_default_timeout(self.config.browser.navigation_timeout_seconds * 1000)
             page.goto(url, wait_until="load")
-            height = int(page.evaluate("() => document.documentElement.scrollHeight") or VIEWPORT["height"])
+            # a bounded query (a page script that never yields cannot hang it, unlike page.evaluate)
+            box = page.locator("html").bounding_box(timeout=self.config.browser.navigation_timeout_seconds * 1000)
+            height = int(box["height"]) if box else VIEWPORT["height"]
             limit = self.config.evidence.max_screenshot_height
             if height > limit:
                 clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": limit}

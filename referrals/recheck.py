@@ -1,5 +1,6 @@
 """Take-down re-checks (复查): after a batch is sent, each referred target is fetched again through the
-proxy on a schedule (``recheck.schedule_days`` after sending; default +1, +3, +7, +30 days, then every
+proxy (the hit's page URL; for miit, whose target is the domain, the referred page of that domain) on a
+schedule (``recheck.schedule_days`` after sending; default +1, +3, +7, +30 days, then every
 last-interval days while it stays up) and classified:
 
 * ``removed``  -- HTTP 404/410; the name no longer resolves (NXDOMAIN, or the proxy's DNS-failure answer);
