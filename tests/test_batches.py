@@ -460,3 +460,42 @@ def test_prune_deletes_only_old_evidence_of_hits_never_referred(world: dict[str,
         assert [r.hit_id for r in pruned] == [unconfirmed.id]
         assert not (root / pruned[0].folder).exists()
         assert all((root / r.folder).is_dir() for r in records if r.pruned_at is None)
+
+
+def test_evidence_and_recheck_commands(world: dict[str, Any]) -> None:
+    config_path = str(world["config"].base_dir / "config.yaml")
+    runner = CliRunner()
+    checked = runner.invoke(main, ["evidence", "check", "--config", config_path])
+    assert checked.exit_code == 0 and "证据完整性检查通过" in checked.output
+    shot = next(Path(world["config"].evidence.folder).rglob("screenshot.png"))
+    shot.chmod(0o644)
+    shot.write_bytes(b"retouched")
+    broken = runner.invoke(main, ["evidence", "check", "--config", config_path])
+    assert broken.exit_code == 1 and "文件被改动" in broken.output and shot.parent.name in broken.output
+    rechecked = runner.invoke(main, ["recheck", "--config", config_path])
+    assert rechecked.exit_code == 0 and "复查 0 个目标" in rechecked.output
+    created = runner.invoke(main, ["batch", "create", "--authority", "cac", "--as", "wang", "--config", config_path])
+    number = created.stdout.strip()
+    discarded = runner.invoke(main, ["batch", "discard", number, "--as", "wang", "--config", config_path])
+    assert discarded.exit_code == 0, discarded.output
+    again = runner.invoke(main, ["batch", "create", "--authority", "cac", "--as", "wang", "--config", config_path])
+    assert again.stdout.strip() == number  # the discarded draft freed its hits and its number
+    unknown = runner.invoke(main, ["batch", "approve", "HZWJS-cac-2026-999", "--as", "zhao", "--config", config_path])
+    assert unknown.exit_code == 1 and "没有编号为" in unknown.output
+
+
+def test_domain_layout_never_builds_paths_from_hostile_names(world: dict[str, Any]) -> None:
+    from crawler.config import with_changes
+    from evidence.capture import _folder_for
+
+    config = with_changes(world["config"], "t", evidence={"layout": "domain"})
+    with world["sessions"]() as s:
+        hit = s.scalars(select(Hit)).first()
+        assert hit is not None
+        folder, relative = _folder_for(config, hit, "H", T0)
+        assert relative == f"hzguahao-vip.com/H{hit.id:06d}-20261120T013000Z" and folder.is_dir()
+        hit.page.registrable_domain = "../../etc"
+        _, hostile = _folder_for(config, hit, "H", T0)
+        assert hostile.startswith("_other/")
+        _, second = _folder_for(config, hit, "H", T0)
+        assert second == hostile + "-2"  # a capture folder is never reused
