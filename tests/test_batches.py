@@ -499,3 +499,26 @@ def test_domain_layout_never_builds_paths_from_hostile_names(world: dict[str, An
         assert hostile.startswith("_other/")
         _, second = _folder_for(config, hit, "H", T0)
         assert second == hostile + "-2"  # a capture folder is never reused
+
+
+def test_answer_as_xlsx_by_domain(world: dict[str, Any], tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    number = _create(world, "miit")
+    assert number
+    _approve(world, number)
+    with world["sessions"].begin() as s:
+        mark_sent(s, number, user="wang", now=APPROVED)
+    workbook = Workbook()
+    workbook.active.append(["主域名", "处置结果", "受理编号"])
+    workbook.active.append(["hzguahao-vip.com", "已停止接入", "京通-2026-118"])
+    path = tmp_path / "回复.xlsx"
+    workbook.save(path)
+    with world["sessions"].begin() as s:
+        assert import_answer(s, number, path, user="wang", now=APPROVED).updated == 2  # two pages of the domain
+    with world["sessions"]() as s:
+        answered = {i.hit.page.url: i.outcome for i in s.scalars(select(ReferralItem)) if i.outcome}
+    assert answered == {PAGES[0][0]: "已停止接入", PAGES[1][0]: "已停止接入"}
+    (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
+    with world["sessions"].begin() as s, pytest.raises(AnswerError, match="无法读取 xlsx"):
+        import_answer(s, number, tmp_path / "broken.xlsx", user="wang", now=APPROVED)

@@ -67,6 +67,12 @@ def _make_web(root: Path) -> Path:
     (glyphs / "_site.yaml").write_text("defaults: {charset: utf-8}\nroutes:\n  /glyphs.html: {file: glyphs.html}\n",
                                       encoding="utf-8")  # fmt: skip
     (glyphs / "glyphs.html").write_text(_glyph_page(), encoding="utf-8")
+    busy = web / "www.sisuo-xunhuan.cn"  # a hostile page whose script never yields
+    busy.mkdir()
+    (busy / "_site.yaml").write_text("defaults: {charset: utf-8}\nroutes:\n  /: {file: index.html}\n", encoding="utf-8")
+    (busy / "index.html").write_text(
+        "<html><head><meta charset='utf-8'><title>代挂号</title></head><body><p>专家号代挂 微信 busy_loop01</p>"
+        "<script>while (true) {}</script></body></html>", encoding="utf-8")  # fmt: skip
     return web
 
 
@@ -318,3 +324,20 @@ def test_capture_of_a_vanished_host_records_the_failure(crawled: Any) -> None:
         assert outcome.fetch is not None and outcome.fetch.final.header(
             "X-Squid-Error",
         ).startswith("ERR_DNS_FAIL")
+
+
+def test_a_page_that_hangs_the_browser_keeps_the_rest_of_its_evidence(crawled: Any) -> None:
+    config = with_changes(
+        crawled["config"], "e2e", network={"proxy": crawled["web"].proxy_url}, browser={"navigation_timeout_seconds": 3}
+    )
+    sessions = crawled["sessions"]
+    with sessions.begin() as s, Screenshotter(config) as shooter:
+        hit = s.scalars(select(Hit)).first()
+        assert hit is not None
+        outcome = capture(config, s, hit, kind="recheck", url="http://www.sisuo-xunhuan.cn/", screenshotter=shooter)
+        folder = evidence_root(config) / outcome.record.folder
+        assert any(p.startswith("screenshot failed") for p in outcome.problems)
+        assert sorted(p.name for p in folder.iterdir()) == ["evidence.json", "response.warc.gz"]
+        assert check_folder(folder, outcome.record.manifest_sha256) == []
+        # the same browser still works for the next capture
+        assert shooter.shoot("http://www.ziti-ceshi.cn/glyphs.html").startswith(b"\x89PNG")
