@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from crawler.errors import ExportError
 from crawler.hitlist import CHINA
 from crawler.labels import AUTHORITIES, category_label
-from referrals.routing import routes_to
+from referrals.routing import routes_to, target_of
 from storage import repository
 from storage.models import Hit
 
@@ -152,7 +152,15 @@ def export_unreferred(
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
-    repository.record_export(session, authority=authority, path=str(path), sha256=digest, hits=hits, at=now)
+    repository.record_export(
+        session,
+        authority=authority,
+        path=str(path),
+        sha256=digest,
+        hits=hits,
+        at=now,
+        targets=[target_of(h, authority) for h in hits],
+    )
     rows = len(hits) if authority == "cac" else len({h.page.registrable_domain for h in hits})
     return ExportResult(path=path, authority=authority, hits=len(hits), rows=rows, sha256=digest)
 

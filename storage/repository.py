@@ -338,13 +338,24 @@ def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> 
 
 
 def record_export(
-    session: Session, *, authority: str, path: str, sha256: str, hits: Sequence[Hit], at: datetime
+    session: Session,
+    *,
+    authority: str,
+    path: str,
+    sha256: str,
+    hits: Sequence[Hit],
+    at: datetime,
+    targets: Sequence[str] | None = None,
 ) -> ReferralExport:
+    """Record an export and one referral item per hit; ``targets`` (default: the pages' final URLs) say what
+    the authority acts on for each hit."""
     export = ReferralExport(authority=authority, path=path, sha256=sha256, item_count=len(hits), created_at=at)
     session.add(export)
     session.flush()
+    wanted = list(targets) if targets is not None else [hit.page.final_url for hit in hits]
     session.add_all(
-        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=hit.page.final_url) for hit in hits
+        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=target)
+        for hit, target in zip(hits, wanted, strict=True)
     )
     return export
 

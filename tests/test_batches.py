@@ -522,3 +522,17 @@ def test_answer_as_xlsx_by_domain(world: dict[str, Any], tmp_path: Path) -> None
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
     with world["sessions"].begin() as s, pytest.raises(AnswerError, match="无法读取 xlsx"):
         import_answer(s, number, tmp_path / "broken.xlsx", user="wang", now=APPROVED)
+
+
+def test_the_batchless_export_and_batches_share_routing_and_refer_once(world: dict[str, Any], tmp_path: Path) -> None:
+    from referrals.export import export_unreferred
+
+    with world["sessions"].begin() as s:
+        result = export_unreferred(s, authority="miit", out_dir=tmp_path, institute_code="HZWJS",
+                                   platforms=load_platforms([PLATFORM]), now=CREATED)  # fmt: skip
+    assert result is not None and result.hits == 4  # the ad went to samr, not here; the unconfirmed site too
+    with world["sessions"]() as s:
+        targets = sorted(i.target for i in s.scalars(select(ReferralItem)))
+    assert targets == ["hz-daiguahao.net", "hzbaoai-pifu.com", "hzguahao-vip.com", "hzguahao-vip.com"]
+    assert _create(world, "miit") is None  # already referred to miit
+    assert _create(world, "samr") == "HZWJS-samr-2026-001"
