@@ -249,8 +249,8 @@ def fetch_chain(
         if exchange.status not in REDIRECT_STATUSES or not location:
             return result
         current = urljoin(current, location)
-        if current in seen:
-            return result  # a loop: the chain so far is the evidence
+        if current in seen or not current.startswith(("http://", "https://")):
+            return result  # a loop, or a redirect to another scheme: the chain so far is the evidence
     return result
 
 
