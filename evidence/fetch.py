@@ -121,10 +121,10 @@ def _read_all(sock: socket.socket, limit: int, deadline: float) -> tuple[bytes, 
                 raise FetchError("bad_response", "response headers too large")
             if header_end >= 0:
                 expected = _content_length(joined[:header_end])
-        if expected is not None and total >= header_end + 4 + expected:
-            return b"".join(chunks), False
         if total > limit:
             return b"".join(chunks)[:limit], True
+        if expected is not None and total >= header_end + 4 + expected:
+            return b"".join(chunks), False
 
 
 def _content_length(head: bytes) -> int | None:
