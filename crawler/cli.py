@@ -1,4 +1,5 @@
-"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo.
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo; the referral commands
+(batch, verify, evidence, recheck, report, blacklist) live in ``crawler/referrals_cli.py``.
 
 Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
 with its message and exit status 2; other known errors with exit status 1; never with a traceback.
@@ -24,6 +25,7 @@ from crawler.graph_cli import clusters
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
 from crawler.labels import RUN_STATUSES, failure_label
 from crawler.lexicon_cli import lexicon
+from crawler.referrals_cli import COMMANDS as REFERRAL_COMMANDS
 from crawler.runner import RunSummary, run_source
 from storage.clusters import rebuild_clusters
 
@@ -263,6 +265,8 @@ def demo(config: Config, out_dir: Path | None) -> None:
 main.add_command(clusters)
 main.add_command(certs)
 main.add_command(lexicon)
+for _command in REFERRAL_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -169,6 +169,59 @@ class ReferralsConfig(_Section):
     )
 
 
+class EvidenceConfig(_Section):
+    enabled: bool = Field(True, description="Capture evidence for new hits right after each crawl run.")
+    threshold: int = Field(
+        60, ge=1, le=100, description="Hits scoring at least this get evidence captured (WARC, screenshot, manifest)."
+    )
+    folder: str = Field(
+        "var/evidence", description="Folder of the write-once evidence files, relative to the config file's folder."
+    )
+    layout: Literal["date", "domain"] = Field(
+        "date",
+        description="Sub-folders of one capture: `date` = `YYYY/MM/DD/H<hit>-<time>` (China date), `domain` = "
+        "`<registrable domain>/H<hit>-<time>`.",
+    )
+    retention_days: int = Field(
+        730,
+        ge=0,
+        description="Evidence of hits that were never referred is deleted by `touthunt evidence prune` after this "
+        "many days (0: keep forever). Evidence of referred hits is always kept.",
+    )
+    screenshot: bool = Field(True, description="Take a full-page screenshot with the browser for each capture.")
+    local_dns_lookup: bool = Field(
+        True,
+        description="Also resolve the host with this machine's resolver and record the addresses (through a proxy "
+        "the proxy resolves the name and does not tell the client).",
+    )
+    max_per_run: int = Field(200, ge=1, le=10000, description="Captures after one crawl run at most (oldest first).")
+    max_screenshot_height: int = Field(
+        20000, ge=500, le=100000, description="Full-page screenshots are cut at this many CSS pixels."
+    )
+
+
+class RecheckConfig(_Section):
+    schedule_days: tuple[int, ...] = Field(
+        (1, 3, 7, 30),
+        min_length=1,
+        description="Days after a batch is sent on which each target is fetched again to see if it was taken down.",
+    )
+    removed_phrases: tuple[str, ...] = Field(
+        ("内容已删除", "已被删除", "该帖子不存在", "帖子不存在", "该内容不存在", "账号已封禁", "账号已被封禁",
+         "该账号已注销", "页面不存在", "已被屏蔽", "该域名正在出售", "此域名出售", "域名停靠"),
+        description="Phrases of a platform's deletion notice or a parked-domain page: a page showing one (and no "
+        "longer scoring as a hit) counts as removed.",
+    )  # fmt: skip
+    timeout_seconds: float = Field(20.0, gt=0, le=300, description="Timeout of one re-check fetch.")
+
+    @field_validator("schedule_days")
+    @classmethod
+    def _check_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 0 for d in value) or list(value) != sorted(set(value)):
+            raise ValueError("must be increasing whole days, e.g. [1, 3, 7, 30]")
+        return value
+
+
 class PathsConfig(_Section):
     var_dir: str = Field(
         "var", description="Folder for the database, logs and crawl state, relative to the config file."
@@ -187,6 +240,8 @@ class Config(_Section):
     images: ImagesConfig = Field(default_factory=ImagesConfig, description="Reading images (QR, OCR).")
     browser: BrowserConfig = Field(default_factory=BrowserConfig, description="The headless browser.")
     referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, description="Referral exports.")
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence capture.")
+    recheck: RecheckConfig = Field(default_factory=RecheckConfig, description="Take-down re-checks.")
     paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
     base_dir: Path = Field(Path("."), exclude=True, description="(internal) folder of the config file.")

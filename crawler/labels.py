@@ -1,5 +1,6 @@
-"""The Chinese words users read for touthunt's codes: hit categories, review statuses, authorities, run
-statuses and failure reasons. Codes stay English in data and code; only output uses these labels."""
+"""The Chinese words users read for touthunt's codes: hit categories, review statuses, authorities, batch
+states, re-check outcomes, run statuses and failure reasons. Codes stay English in data and code; only output
+uses these labels."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ AUTHORITIES = {
     "miit": "通信管理局",
     "samr": "市场监管部门",
     "police": "公安机关",
+}
+
+BATCH_STATUSES = {"draft": "草稿", "approved": "已审批", "sent": "已发送", "answered": "已回复"}
+
+RECHECK_OUTCOMES = {
+    "removed": "已删除",
+    "still_online": "仍在线",
+    "changed": "内容变化仍违规",
+    "unreachable": "无法访问",
 }
 
 RUN_STATUSES = {"running": "运行中", "finished": "已完成", "failed": "失败", "interrupted": "已中断"}

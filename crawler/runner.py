@@ -97,4 +97,15 @@ def run_source(
         summary = _summary(run, source.name, log_file)
     if summary.status != "finished":
         log.error("run %s of %s ended %s: %s", run_id, source.name, summary.status, summary.message)
+    if config.evidence.enabled:
+        # a post-crawl step: only the run's hits are fetched again and rendered (see evidence/capture.py)
+        from evidence.capture import capture_new_hits
+
+        try:
+            captured = capture_new_hits(config, sessions, run_id=run_id)
+            if captured.captured or captured.failed:
+                log.info("evidence: %d captured (%d incomplete), %d failed", captured.captured,
+                         captured.with_problems, captured.failed)  # fmt: skip
+        except Exception as exc:  # evidence trouble never turns a finished crawl into a failed one
+            log.error("evidence capture after run %s failed: %s", run_id, exc)
     return summary

@@ -37,6 +37,9 @@ HIT_STATUSES = ("new", "confirmed", "dismissed")
 CONTACT_KINDS = ("mobile", "wechat", "qq", "landline", "tollfree")
 CONTACT_SOURCES = ("text", "qr", "ocr")
 IDENTIFIER_KINDS = ("icp", "icp_licence", "police_filing", "ad_cert", "uscc", "drug_info")
+EVIDENCE_KINDS = ("capture", "recheck")
+BATCH_STATES = ("draft", "approved", "sent", "answered")
+RECHECK_OUTCOMES = ("removed", "still_online", "changed", "unreachable")
 
 
 def utcnow() -> datetime:
@@ -261,15 +264,94 @@ class ReferralExport(Base):
 
 
 class ReferralItem(Base):
-    """A hit referred to an authority; a hit is referred once per authority."""
+    """A hit referred to an authority, by a batch (or by the first batch-less export). A hit is referred once
+    per authority: only while no *active* item exists for that authority can it join a batch again; an
+    analyst re-opening a hit sets ``active`` to False and keeps the row as history. ``target`` is what the
+    authority acts on (the content URL, or the registrable domain for miit); ``state`` is ``open`` until
+    two consecutive re-checks find the target removed (then ``closed``)."""
 
     __tablename__ = "referral_items"
-    __table_args__ = (UniqueConstraint("hit_id", "authority", name="uq_referral_items_hit_authority"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    export_id: Mapped[int] = mapped_column(ForeignKey("referral_exports.id"), index=True)
+    export_id: Mapped[int | None] = mapped_column(ForeignKey("referral_exports.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("referral_batches.id"), index=True)
     hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"), index=True)
-    authority: Mapped[str] = mapped_column(String(20))
+    authority: Mapped[str] = mapped_column(String(20), index=True)
+    target: Mapped[str] = mapped_column(String(2048), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    reopened_at: Mapped[datetime | None]
+    reopened_by: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(200))  # the authority's answer
+    tracking_code: Mapped[str | None] = mapped_column(String(100))
+    answered_at: Mapped[datetime | None]
+
+    batch: Mapped[ReferralBatch | None] = relationship(back_populates="items")
+    hit: Mapped[Hit] = relationship()
+    rechecks: Mapped[list[Recheck]] = relationship(back_populates="item", order_by="Recheck.id")
+
+
+class ReferralBatch(Base):
+    """A numbered batch of referrals to one authority: draft -> approved (by a supervisor) -> sent ->
+    answered. ``number`` is ``<institute code>-<authority>-<yyyy>-<seq>``."""
+
+    __tablename__ = "referral_batches"
+    __table_args__ = (UniqueConstraint("authority", "year", "seq", name="uq_referral_batches_authority_year_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    authority: Mapped[str] = mapped_column(String(20), index=True)
+    year: Mapped[int]
+    seq: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    sent_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+
+    items: Mapped[list[ReferralItem]] = relationship(back_populates="batch", order_by="ReferralItem.id")
+
+
+class EvidenceRecord(Base):
+    """One evidence capture on disk: a folder of write-once files (WARC, screenshot) and the JSON manifest
+    listing them with their SHA-256; ``manifest_sha256`` is the manifest file's own hash. ``kind`` is
+    ``capture`` (when the hit was found) or ``recheck`` (a take-down re-check)."""
+
+    __tablename__ = "evidence_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="capture")
+    folder: Mapped[str] = mapped_column(String(1024))  # relative to evidence.folder
+    url: Mapped[str] = mapped_column(String(2048))
+    final_url: Mapped[str] = mapped_column(String(2048))
+    http_status: Mapped[int | None]
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    file_count: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[list[Any]] = mapped_column(default=list)  # what could not be captured, and why
+    pruned_at: Mapped[datetime | None]
+
+
+class Recheck(Base):
+    """One take-down re-check of a referred target, with its outcome and its own evidence."""
+
+    __tablename__ = "rechecks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("referral_items.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # removed | still_online | changed | unreachable
+    reason: Mapped[str] = mapped_column(String(60))  # http_404, dns_error, deletion_notice, no_longer_matching...
+    http_status: Mapped[int | None]
+    detail: Mapped[str] = mapped_column(Text, default="")
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_records.id"))
+
+    item: Mapped[ReferralItem] = relationship(back_populates="rechecks")
 
 
 class User(Base):

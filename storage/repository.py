@@ -324,8 +324,9 @@ def contacts_by_kind(page: Page) -> dict[str, list[str]]:
 
 
 def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> Sequence[Hit]:
-    """Hits not yet referred to ``authority`` and not dismissed, oldest first."""
-    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority)
+    """Hits not yet referred to ``authority`` (no active referral item: a re-opened hit may be referred again)
+    and not dismissed, oldest first."""
+    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority, ReferralItem.active.is_(True))
     stmt = (
         select(Hit)
         .join(Hit.page)
@@ -337,12 +338,25 @@ def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> 
 
 
 def record_export(
-    session: Session, *, authority: str, path: str, sha256: str, hits: Sequence[Hit], at: datetime
+    session: Session,
+    *,
+    authority: str,
+    path: str,
+    sha256: str,
+    hits: Sequence[Hit],
+    at: datetime,
+    targets: Sequence[str] | None = None,
 ) -> ReferralExport:
+    """Record an export and one referral item per hit; ``targets`` (default: the pages' final URLs) say what
+    the authority acts on for each hit."""
     export = ReferralExport(authority=authority, path=path, sha256=sha256, item_count=len(hits), created_at=at)
     session.add(export)
     session.flush()
-    session.add_all(ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority) for hit in hits)
+    wanted = list(targets) if targets is not None else [hit.page.final_url for hit in hits]
+    session.add_all(
+        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=target)
+        for hit, target in zip(hits, wanted, strict=True)
+    )
     return export
 
 
