@@ -153,7 +153,7 @@ def propose(
         kind=kind,
         group=group,
         text=change.text,
-        action=action,
+        edit=action,
         weight=weight,
         flags=flags,
         note=change.note,
