@@ -15,6 +15,7 @@ import io
 import json
 import logging
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,15 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in account as pages show it."""
+
+    id: int
+    name: str
+    role: str
+
+
 class App:
     """The state behind the routes: config, database, cookie codec, login limiter, scorer cache, finder."""
 
@@ -200,7 +210,7 @@ class App:
         if ROLE_RANK.get(user.role, 0) < ROLE_RANK[role]:
             raise Forbidden
         request.state.csrf = data.csrf
-        request.state.user = user
+        request.state.viewer = Viewer(user.id, user.name, user.role)  # outlives the database session
         return user
 
     def check_csrf(self, request: Request, form: Any) -> None:
@@ -216,7 +226,7 @@ class App:
         return self._scorer[1]
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        context.setdefault("user", getattr(request.state, "user", None))
+        context.setdefault("user", getattr(request.state, "viewer", None))
         context.setdefault("csrf", getattr(request.state, "csrf", ""))
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
 
