@@ -374,7 +374,7 @@ def create_app(
                 degraded=[c for c in cover if c.degraded],
                 new_total=new_total,
                 done=request.query_params.get("done", ""),
-                here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                here="/hits" + (f"?{query}" if (query := filters.query_string()) else ""),
             )
 
     @app.post("/hits/bulk")

@@ -67,6 +67,11 @@ def stacked_bars(
                 f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" fill="#555">'
                 f"{escape(day[5:])}</text>"
             )
+    if not any(totals):
+        parts.append(
+            f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+            'fill="#777">暂无数据</text>'
+        )
     legend_x = left
     for number, label in enumerate(series):
         colour = PALETTE[number % len(PALETTE)]
