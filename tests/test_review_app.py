@@ -516,3 +516,49 @@ def test_audit_log_is_for_supervisors_and_exports_as_csv(env: Any) -> None:
 def test_csv_cells_never_start_a_formula() -> None:
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert csv_cell("@SUM") == "'@SUM" and csv_cell("正常") == "正常" and csv_cell(5) == 5
+
+
+def test_web_command_serves_the_app(env: Any) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_path = str(env.config.base_dir / "config.yaml")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "web",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--config",
+            config_path,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline, body = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+                    body = response.read().decode("utf-8")
+                    headers = response.headers
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        assert "用户名" in body, process.stdout.read().decode() if process.poll() is not None else "no answer"
+        assert headers["x-frame-options"] == "DENY"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0].decode()
+    assert f"http://127.0.0.1:{port}/" in output
