@@ -241,6 +241,13 @@ def export(config: Config, authority: str, out_dir: Path | None) -> None:
             platforms=load_platforms(config.referrals.platform_domains),
             now=datetime.now(UTC),
         )
+        if result is not None:  # the audit log names every file handed out
+            from storage import audit
+
+            audit.record(
+                session, "system", "export", f"referral:{authority}", path=str(result.path), sha256=result.sha256,
+                hits=result.hits,
+            )  # fmt: skip
     if result is None:
         click.echo(f"没有待移交{authority_label(authority)}的命中。")
         return

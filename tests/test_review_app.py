@@ -562,3 +562,30 @@ def test_web_command_serves_the_app(env: Any) -> None:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()
     assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_referral_exports_are_audited(env: Any) -> None:
+    config_path = str(env.config.base_dir / "config.yaml")
+    out = env.tmp / "out"
+    result = CliRunner().invoke(main, ["export", "--authority", "miit", "--out", str(out), "--config", config_path])
+    assert result.exit_code == 0, result.output
+    with env.sessions() as s:
+        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
+        assert (event.actor, event.target) == ("system", "referral:miit")
+        assert Path(event.detail["path"]).is_file() and event.detail["hits"] >= 1
+
+
+def test_a_confirmed_category_outlives_rescoring(env: Any) -> None:
+    from storage import repository
+    from storage.verdicts import record_verdicts
+
+    hit_id = env.hits["scalper"]
+    with env.sessions.begin() as s:
+        record_verdicts(s, [hit_id], actor="analyst1", verdict="confirmed", category="medical_tout")
+    with env.sessions.begin() as s:
+        hit = s.get_one(Hit, hit_id)
+        again = repository.ScoreRecord(90, True, "scalper_service", hit.reasons, {}, "v2")
+        repository.save_score(s, hit.page, again, at=hit.updated_at)
+    with env.sessions() as s:
+        hit = s.get_one(Hit, hit_id)
+        assert (hit.status, hit.category, hit.score) == ("confirmed", "medical_tout", 90)
