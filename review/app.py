@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -373,6 +373,8 @@ def create_app(
                 coverage=cover,
                 degraded=[c for c in cover if c.degraded],
                 new_total=new_total,
+                today=(today := datetime.now(CHINA).date()),
+                week_ago=today - timedelta(days=6),
                 done=request.query_params.get("done", ""),
                 here="/hits" + (f"?{query}" if (query := filters.query_string()) else ""),
             )

@@ -4,7 +4,7 @@ script in its title, text and URL), one run of a second source failed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,8 @@ XSS_TEXT = (
     '<img src=x onerror="window.__pwned=4"> <a href="javascript:window.__pwned=5">点我</a>'
 )
 XSS_URL = "javascript:window.__pwned=6//http://evil.example/"
+XSS_CONTACT = '"><script>window.__pwned=7</script><b>'
+
 
 PAGES = [
     # (key, url, title, text, hours ago)
@@ -91,6 +93,8 @@ def seed(config: Config, sessions: Any, *, users: bool = True) -> Seeded:
                 lexicon_version=result["lexicon_version"],
                 identifiers=result["identifiers"],
             )
+            if key == "hostile":  # a contact no extractor would produce, as if a parser were fooled
+                score = replace(score, contacts={**score.contacts, "wechat": [XSS_CONTACT]})
             hit, _ = repository.save_score(session, page, score, at=seen)
             assert hit is not None, key
             session.flush()

@@ -206,6 +206,7 @@ def test_hostile_crawled_content_is_escaped_everywhere(env: Any) -> None:
         assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/app.js" defer>']
     detail = pages[1]
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in detail
+    assert "&#34;&gt;&lt;script&gt;window.__pwned=7&lt;/script&gt;&lt;b&gt;" in detail  # the hostile contact
     assert XSS_URL.split("//")[0] in detail and "不提供链接" in detail
     safe = client.get(f"/hits/{env.hits['scalper']}").text
     assert re.search(r'<a href="http://guahao-hz\.example\.cn/zhuanjia" rel="noopener noreferrer nofollow"', safe)

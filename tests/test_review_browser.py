@@ -22,7 +22,7 @@ from crawler.config import load_config, parse_config
 from review.app import create_app
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Hit, Verdict
-from tests.review_seed import seed
+from tests.review_seed import XSS_CONTACT, seed
 
 # set to a folder to keep the hit list's screenshot (the README's picture is made this way)
 SCREENSHOT_DIR_ENV = "TOUTHUNT_WEB_SCREENSHOTS"
@@ -157,6 +157,19 @@ def test_dashboard_draws_charts(served: Served, page: Page) -> None:
     assert page.locator("svg.chart rect").count() > 10
 
 
+def test_no_page_of_the_app_breaks_its_own_content_security_policy(served: Served, page: Page) -> None:
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    log_in(page, served, "boss", "supervisor secret 1")
+    for path in ("/hits", f"/hits/{served.hits['scalper']}", "/lexicon", "/dashboard", "/audit"):
+        page.goto(served.url + path)
+        page.wait_for_load_state("networkidle")
+    page.goto(f"{served.url}/lexicon")
+    page.locator("#test-text").fill("代挂号")
+    expect(page.locator("#test-result")).to_contain_text("service.代挂号")
+    assert problems == []
+
+
 def test_hostile_content_stays_inert(served: Served, page: Page) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -168,6 +181,11 @@ def test_hostile_content_stays_inert(served: Served, page: Page) -> None:
         assert page.locator("img[src=x]").count() == 0
     page.goto(f"{served.url}/hits/{hostile}")
     expect(page.locator(".page-title")).to_contain_text("<script>window.__pwned=1</script>")
+    expect(page.locator("ul.contacts")).to_contain_text(XSS_CONTACT)
+    page.locator("ul.contacts a", has_text="__pwned=7").click()  # the contact filter link
+    expect(page.locator("input[name=contact]")).to_have_value(XSS_CONTACT)
+    assert page.evaluate("() => window.__pwned") is None
+    page.goto(f"{served.url}/hits/{hostile}")
     assert page.locator("a[href^='javascript']").count() == 0
     page.locator("#page-text").click()
     assert page.evaluate("() => window.__pwned") is None and dialogs == []

@@ -104,6 +104,24 @@
     }
   }
 
+  // Hit detail: c confirm, d dismiss (with the chosen reason), n next new hit ------------------------------
+  var confirmButton = document.getElementById("confirm-button");
+  if (confirmButton) {
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) {
+        return;
+      }
+      var next = document.getElementById("next-hit");
+      if (event.key === "c") { confirmButton.click(); }
+      else if (event.key === "d") { document.getElementById("dismiss-button").click(); }
+      else if (event.key === "n" && next) { window.location.href = next.getAttribute("href"); }
+      else { return; }
+      event.preventDefault();
+    });
+  }
+
   // Lexicon test box -----------------------------------------------------------------------------------
   var testForm = document.getElementById("test-form");
   if (testForm) {
