@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import threading
 import time
@@ -63,8 +64,6 @@ def check_new_password(password: str) -> None:
 
 def add_user(session: Session, name: str, role: str, password: str, *, actor: str = "system") -> User:
     """Create an account (or reset the password and role of an existing one), audited. The caller commits."""
-    import re
-
     if not re.fullmatch(NAME_PATTERN, name):
         raise AccessError(f"用户名 {name!r} 无效 (字母、数字、汉字、_ . -，至多 64 个字符)")
     if role not in USER_ROLES:
