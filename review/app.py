@@ -341,6 +341,7 @@ def create_app(
             with state.sessions.begin() as db:
                 user = state.user(request, db)
                 state.check_csrf(request, form)
+                user.session_epoch = (user.session_epoch or 0) + 1  # the cookie, even if copied, is dead now
                 audit.record(db, user.name, "logout", f"user:{user.name}")
 
         await run_in_threadpool(out)

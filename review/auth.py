@@ -1,10 +1,11 @@
 """Accounts and sessions of the web app: argon2 password hashes, signed session cookies, CSRF tokens and the
 login rate limit.
 
-A session is a cookie signed with the app secret (itsdangerous) holding the user id, a CSRF token and a
-fingerprint of the password hash, so changing a password ends the account's sessions; it expires after
-``web.session_hours``. The secret comes from the environment variable named by ``web.secret_env``, or is
-generated once into ``<var_dir>/web_secret`` for single-machine use. Failed logins are counted per account and
+A session is a cookie signed with the app secret (itsdangerous) holding the user id, a CSRF token, a
+fingerprint of the password hash and the account's session epoch, so changing a password or logging out
+(which raises the epoch) ends the account's sessions everywhere; it expires after ``web.session_hours``. The
+secret comes from the environment variable named by ``web.secret_env``, or is generated once into
+``<var_dir>/web_secret`` for single-machine use. Failed logins are counted per account and
 per client address in a sliding window (`LoginLimiter`, in the process's memory).
 """
 
@@ -77,6 +78,7 @@ def add_user(session: Session, name: str, role: str, password: str, *, actor: st
     user.role = role
     user.active = True
     user.password_hash = hash_password(password)
+    user.session_epoch = (user.session_epoch or 0) + 1
     session.flush()
     audit.record(session, actor, "user_add", f"user:{name}", role=role, created=created)
     return user
@@ -118,6 +120,7 @@ class SessionData:
     name: str
     csrf: str
     fingerprint: str
+    epoch: int
 
 
 class SessionCodec:
@@ -129,8 +132,12 @@ class SessionCodec:
         self.max_age = int(max_age_seconds)
 
     def issue(self, user: User) -> tuple[str, SessionData]:
-        data = SessionData(user.id, user.name, secrets.token_urlsafe(32), _fingerprint(user.password_hash))
-        token = self._sessions.dumps({"u": data.user_id, "n": data.name, "c": data.csrf, "f": data.fingerprint})
+        data = SessionData(
+            user.id, user.name, secrets.token_urlsafe(32), _fingerprint(user.password_hash), user.session_epoch or 0
+        )
+        token = self._sessions.dumps(
+            {"u": data.user_id, "n": data.name, "c": data.csrf, "f": data.fingerprint, "e": data.epoch}
+        )
         return token, data
 
     def read(self, token: str | None) -> SessionData | None:
@@ -138,16 +145,17 @@ class SessionCodec:
             return None
         try:
             raw: Any = self._sessions.loads(token, max_age=self.max_age)
-            return SessionData(int(raw["u"]), str(raw["n"]), str(raw["c"]), str(raw["f"]))
+            return SessionData(int(raw["u"]), str(raw["n"]), str(raw["c"]), str(raw["f"]), int(raw["e"]))
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
 
     def still_valid(self, data: SessionData, user: User | None) -> bool:
-        """The account exists, is active, and its password did not change since the login."""
+        """The account exists, is active, and neither its password nor its session epoch changed since the login."""
         return (
             user is not None
             and user.active
             and user.id == data.user_id
+            and (user.session_epoch or 0) == data.epoch
             and hmac.compare_digest(_fingerprint(user.password_hash), data.fingerprint)
         )
 

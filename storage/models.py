@@ -287,6 +287,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # raised by a logout or a password change: every web session issued before it ends
+    session_epoch: Mapped[int] = mapped_column(default=0)
 
 
 class AuditEvent(Base):

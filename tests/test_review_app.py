@@ -171,12 +171,26 @@ def test_cookie_secret_comes_from_the_environment_or_a_private_file(env: Any, mo
     assert load_secret(env.config) == "x" * 40
 
 
-def test_logout_needs_csrf_and_ends_the_session(env: Any) -> None:
+def test_logout_needs_csrf_and_ends_the_session_even_for_a_copied_cookie(env: Any) -> None:
     client = signed_in(env)
+    copied = client.cookies.get("touthunt_session")
     assert client.post("/logout", data={"csrf": "bad"}).status_code == 400
     response = client.post("/logout", data={"csrf": csrf_of(client)}, follow_redirects=False)
     assert response.status_code == 303
     assert client.get("/hits", follow_redirects=False).status_code == 303
+    thief = TestClient(env.app, cookies={"touthunt_session": copied})
+    assert thief.get("/hits", follow_redirects=False).status_code == 303
+    assert ("analyst1", "logout", "user:analyst1") in audit_actions(env)
+
+
+def test_forged_or_tampered_session_cookies_are_refused(env: Any) -> None:
+    client = signed_in(env)
+    token = client.cookies.get("touthunt_session")
+    for forged in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "x" * 5000, "", "eyJ1IjoxfQ.abc.def"):
+        assert (
+            TestClient(env.app, cookies={"touthunt_session": forged}).get("/hits", follow_redirects=False).status_code
+            == 303
+        )
 
 
 # security ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""review verdicts and attributed lexicon changes
+"""review verdicts, attributed lexicon changes, a session epoch per account
 
 Revision ID: 0007
 Revises: 0003
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "verdicts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -56,3 +58,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_verdicts_at"), table_name="verdicts")
     op.drop_index(op.f("ix_verdicts_hit_id"), table_name="verdicts")
     op.drop_table("verdicts")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("session_epoch")
