@@ -1,5 +1,6 @@
-"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo; the referral commands
-(batch, verify, evidence, recheck, report, blacklist) live in ``crawler/referrals_cli.py``.
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo here; the referral commands
+(batch, verify, evidence, recheck, report, blacklist) live in ``crawler/referrals_cli.py``, the web app's
+(user, review, web) in ``review/cli.py``.
 
 Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
 with its message and exit status 2; other known errors with exit status 1; never with a traceback.
@@ -27,6 +28,7 @@ from crawler.labels import RUN_STATUSES, failure_label
 from crawler.lexicon_cli import lexicon
 from crawler.referrals_cli import COMMANDS as REFERRAL_COMMANDS
 from crawler.runner import RunSummary, run_source
+from review.cli import review, user, web
 from storage.clusters import rebuild_clusters
 
 log = logging.getLogger("touthunt")
@@ -242,6 +244,13 @@ def export(config: Config, authority: str, out_dir: Path | None) -> None:
             platforms=load_platforms(config.referrals.platform_domains),
             now=datetime.now(UTC),
         )
+        if result is not None:  # the audit log names every file handed out
+            from storage import audit
+
+            audit.record(
+                session, "system", "export", f"referral:{authority}", path=str(result.path), sha256=result.sha256,
+                hits=result.hits,
+            )  # fmt: skip
     if result is None:
         click.echo(f"没有待移交{authority_label(authority)}的命中。")
         return
@@ -267,6 +276,9 @@ main.add_command(certs)
 main.add_command(lexicon)
 for _command in REFERRAL_COMMANDS:
     main.add_command(_command)
+main.add_command(user)
+main.add_command(review)
+main.add_command(web)
 
 if __name__ == "__main__":
     main()

@@ -222,6 +222,40 @@ class RecheckConfig(_Section):
         return value
 
 
+class WebConfig(_Section):
+    host: str = Field("127.0.0.1", min_length=1, description="Address the web app listens on (`touthunt web`).")
+    port: int = Field(8080, ge=1, le=65535, description="Port the web app listens on.")
+    base_url: str = Field(
+        "",
+        description="The web app's address as analysts reach it (`https://touthunt.example.cn`), for links in "
+        "alerts and exports. Empty: no links.",
+    )
+    secret_env: str = Field(
+        "TOUTHUNT_WEB_SECRET",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the secret that signs session cookies. When it is "
+        "unset, a secret is generated once and kept in `<paths.var_dir>/web_secret` (single-machine use).",
+    )
+    session_hours: float = Field(12.0, gt=0, le=720, description="How long a login stays valid, in hours.")
+    login_max_failures: int = Field(
+        5, ge=1, le=1000, description="Failed logins allowed per account and per client address within the window."
+    )
+    login_window_minutes: float = Field(
+        15.0, gt=0, le=1440, description="The window of `web.login_max_failures`; further logins wait until it ends."
+    )
+    page_size: int = Field(50, ge=5, le=500, description="Hits per page of the hit list.")
+    secure_cookies: bool = Field(
+        False, description="Mark cookies Secure (sent over HTTPS only); turn on when the app is served over HTTPS."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
 class PathsConfig(_Section):
     var_dir: str = Field(
         "var", description="Folder for the database, logs and crawl state, relative to the config file."
@@ -242,6 +276,7 @@ class Config(_Section):
     referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, description="Referral exports.")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence capture.")
     recheck: RecheckConfig = Field(default_factory=RecheckConfig, description="Take-down re-checks.")
+    web: WebConfig = Field(default_factory=WebConfig, description="The analysts' web app.")
     paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
     base_dir: Path = Field(Path("."), exclude=True, description="(internal) folder of the config file.")

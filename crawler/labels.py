@@ -52,3 +52,14 @@ def failure_label(reason: str) -> str:
     if reason.startswith("http_"):
         return f"HTTP {reason.removeprefix('http_')} 错误"
     return FAILURE_REASONS.get(reason, reason)
+
+
+# What a run saw of its source (CrawlRun.source_state), as the coverage line names it.
+SOURCE_STATE_LABELS = {
+    "ok": "正常",
+    "login_wall": "需要登录",
+    "captcha": "出现验证码",
+    "empty": "页面为空",
+    "parser_failure": "页面结构变化 (解析失败)",
+    "blocked": "被封锁",
+}

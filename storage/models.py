@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -36,6 +37,9 @@ USER_ROLES = ("analyst", "supervisor")
 HIT_STATUSES = ("new", "confirmed", "dismissed")
 CONTACT_KINDS = ("mobile", "wechat", "qq", "landline", "tollfree")
 CONTACT_SOURCES = ("text", "qr", "ocr")
+VERDICTS = ("confirmed", "dismissed", "reopened")
+LEXICON_ENTRY_KINDS = ("term", "domain")
+LEXICON_ACTIONS = ("set", "remove")
 IDENTIFIER_KINDS = ("icp", "icp_licence", "police_filing", "ad_cert", "uscc", "drug_info")
 EVIDENCE_KINDS = ("capture", "recheck")
 BATCH_STATES = ("draft", "approved", "sent", "answered")
@@ -365,6 +369,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # raised by a logout or a password change: every web session issued before it ends
+    session_epoch: Mapped[int] = mapped_column(default=0)
 
 
 class AuditEvent(Base):
@@ -379,3 +385,39 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), index=True)  # login, verdict, lexicon_change, export, ...
     target: Mapped[str] = mapped_column(String(255), default="")  # e.g. "hit:12", "batch:HZWJS-cac-2026-001"
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Verdict(Base):
+    """An analyst's decision on a hit, from the web app or ``touthunt review``; rows are only inserted, so a
+    hit's verdicts are its review history (``reopened`` puts it back to ``new``)."""
+
+    __tablename__ = "verdicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))  # confirmed | dismissed | reopened
+    category: Mapped[str | None] = mapped_column(String(40))  # the category confirmed (None otherwise)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was dismissed or re-opened
+    note: Mapped[str] = mapped_column(Text, default="")
+    previous_status: Mapped[str] = mapped_column(String(20))
+
+
+class LexiconChange(Base):
+    """One attributed edit of the scoring lexicon made in the web app, on top of the lexicon's data files.
+    Rows are only inserted; the effective edit of an entry (kind, group, text) is its newest row, and the newest
+    row's id is the edit level that versions every score (``<files version>+<id>``)."""
+
+    __tablename__ = "lexicon_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # term | domain (the official-domain allow-list)
+    group: Mapped[str] = mapped_column(String(20), default="")  # a lexicon group for terms, "" for domains
+    text: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(10))  # set (add or change) | remove
+    weight: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -226,7 +226,8 @@ def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime
         hit = Hit(page=page, status="new", created_at=at)
         session.add(hit)
     hit.score = score.score
-    hit.category = score.category or "scalper_service"
+    if hit.status != "confirmed":  # an analyst's confirmed category outlives re-scoring
+        hit.category = score.category or "scalper_service"
     hit.reasons = score.reasons
     hit.lexicon_version = score.lexicon_version
     hit.updated_at = at
