@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages: a CJK font, so Chinese text in rendered images and screenshots is not empty boxes;
+# Debian packages: a CJK font and an emoji font, so Chinese text and the symbols scalpers write (➕V) in
+# rendered images and screenshots are not empty boxes;
 # the libraries OpenCV (used by the OCR) loads; Chromium for rendering and screenshots (Playwright drives
 # Debian's browser: its own browser download does not work on a closed network).
-DEBS   := fonts-wqy-microhei libgl1 libglib2.0-0 chromium
+DEBS   := fonts-wqy-microhei fonts-noto-color-emoji libgl1 libglib2.0-0 chromium
 DEB_STAMP := $(VENV)/.debs
 
 .PHONY: demo test lint bench clean system-deps
