@@ -18,7 +18,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Installs what is missing with apt-get when run as root (CI, a fresh server); otherwise says what to install.
-$(DEB_STAMP): | $(BIN)/python
+$(DEB_STAMP): Makefile | $(BIN)/python
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
