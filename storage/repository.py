@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from storage.models import (
     PageLink,
     ReferralExport,
     ReferralItem,
+    SerpResult,
     Source,
     utcnow,
 )
@@ -279,6 +280,123 @@ def record_failure(
     failure = FetchFailure(run_id=run_id, url=url, reason=reason, detail=detail[:2000], http_status=http_status)
     session.add(failure)
     return failure
+
+
+# Search results ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SerpRecord:
+    """One search result to store (see ``SerpResult``)."""
+
+    engine: str
+    query: str
+    page_number: int
+    rank: int
+    is_ad: bool
+    title: str
+    snippet: str
+    display_url: str
+    serp_url: str
+    redirect_url: str
+    target_url: str
+    target_domain: str
+    resolution: str
+    found_at: datetime
+
+
+def add_serp_result(session: Session, run_id: int, record: SerpRecord) -> SerpResult:
+    result = SerpResult(
+        run_id=run_id,
+        engine=record.engine[:20],
+        query=record.query[:255],
+        page_number=record.page_number,
+        rank=record.rank,
+        is_ad=record.is_ad,
+        title=record.title[:500],
+        snippet=record.snippet[:2000],
+        display_url=record.display_url[:2048],
+        serp_url=record.serp_url[:2048],
+        redirect_url=record.redirect_url[:2048],
+        target_url=record.target_url[:2048],
+        target_domain=record.target_domain[:255],
+        resolution=record.resolution[:20],
+        found_at=record.found_at,
+    )
+    session.add(result)
+    return result
+
+
+def link_serp_pages(session: Session, run_id: int) -> int:
+    """Point a run's search results at the stored result page and target page (matched by the URL they were
+    requested as, or the target's final URL). Returns how many results gained a target page."""
+    results = session.scalars(
+        select(SerpResult).where(SerpResult.run_id == run_id, SerpResult.page_id.is_(None))
+    ).all()
+    urls = {r.serp_url for r in results} | {r.target_url for r in results if r.target_url}
+    pages: dict[str, int] = {}
+    for chunk_start in range(0, len(urls), 500):
+        chunk = sorted(urls)[chunk_start : chunk_start + 500]
+        for page_id, url, final_url in session.execute(
+            select(Page.id, Page.url, Page.final_url).where(Page.url.in_(chunk) | Page.final_url.in_(chunk))
+        ):
+            pages.setdefault(url, page_id)
+            pages.setdefault(final_url, page_id)
+    linked = 0
+    for result in results:
+        result.serp_page_id = result.serp_page_id or pages.get(result.serp_url)
+        if result.target_url and result.target_url in pages:
+            result.page_id = pages[result.target_url]
+            linked += 1
+    return linked
+
+
+def serp_results(session: Session, *, run_id: int | None = None, ads_only: bool = False) -> Sequence[SerpResult]:
+    stmt = select(SerpResult).order_by(SerpResult.id)
+    if run_id is not None:
+        stmt = stmt.where(SerpResult.run_id == run_id)
+    if ads_only:
+        stmt = stmt.where(SerpResult.is_ad.is_(True))
+    return session.scalars(stmt).all()
+
+
+# Source health ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source's latest run and the time of its newest stored page (its last good item)."""
+
+    name: str
+    kind: str
+    last_run: CrawlRun | None
+    last_item_at: datetime | None
+
+
+def source_health(session: Session, names: Iterable[str] | None = None) -> list[SourceHealth]:
+    """Health of every source in the database (or of ``names``, in that order; unknown names have no run)."""
+    sources = {s.name: s for s in session.scalars(select(Source))}
+    wanted = list(names) if names is not None else sorted(sources)
+    latest = dict(session.execute(select(CrawlRun.source_id, func.max(CrawlRun.id)).group_by(CrawlRun.source_id)).all())
+    newest = dict(
+        session.execute(
+            select(CrawlRun.source_id, func.max(Page.last_seen))
+            .join(CrawlRun, Page.last_run_id == CrawlRun.id)
+            .group_by(CrawlRun.source_id)
+        ).all()
+    )
+    out = []
+    for name in wanted:
+        source = sources.get(name)
+        if source is None:
+            out.append(SourceHealth(name=name, kind="", last_run=None, last_item_at=None))
+            continue
+        run = session.get(CrawlRun, latest[source.id]) if source.id in latest else None
+        last_item = newest.get(source.id)
+        if last_item is not None and last_item.tzinfo is None:
+            last_item = last_item.replace(tzinfo=UTC)
+        out.append(SourceHealth(name=name, kind=source.kind, last_run=run, last_item_at=last_item))
+    return out
 
 
 def list_hits(
