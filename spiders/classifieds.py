@@ -97,8 +97,9 @@ class ClassifiedsSpider(SiteSpider):
                 if not self._list_pages_with_items:  # so far no list page matched: the selectors are stale
                     self.crawler.stats.set_value("touthunt/source_state", "parser_failure")
             return
-        if not self._list_pages_with_items and self.crawler.stats.get_value("touthunt/source_state") == "parser_failure":
-            self.crawler.stats.set_value("touthunt/source_state", "")  # one list page matched after all
+        stats = self.crawler.stats
+        if not self._list_pages_with_items and stats.get_value("touthunt/source_state") == "parser_failure":
+            stats.set_value("touthunt/source_state", "")  # one list page matched after all
         self._list_pages_with_items += 1
         if len(listings) > block.max_items_per_page:
             self._inc("touthunt/classifieds/listings_beyond_limit", len(listings) - block.max_items_per_page)

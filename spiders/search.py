@@ -7,7 +7,8 @@ Bounds, each counted in the crawl stats: queries per engine (``search.max_querie
 (``search.max_redirect_hops``); HTTP redirect loops fail as ``redirect_loop`` (crawler/redirectloop.py) and
 links the engine no longer resolves as ``redirect_expired``.
 
-A result page that yields no results and is neither the engine's "no results" page nor a captcha is a
+Result pages are recorded through their results (``serp_results``), not as pages. A result page that
+yields no results and is neither the engine's "no results" page nor a captcha is a
 parser failure for that engine (``touthunt/source_state`` = ``parser_failure``), never "zero results".
 """
 
@@ -29,6 +30,7 @@ from spiders.serp import ENGINES, SerpEntry, engine_of_url, parse_serp, refresh_
 from spiders.site import SiteSpider, failure_reason
 
 log = logging.getLogger(__name__)
+MAX_NO_RESULT_URLS = 100  # result pages that said "no results", listed in the run's health figures
 
 
 class SearchSpider(SiteSpider):
@@ -91,10 +93,13 @@ class SearchSpider(SiteSpider):
             self.crawler.stats.set_value("touthunt/source_state", "parser_failure")
             yield self._failure(url, "parser_failure", f"{engine}: {result.detail}", response.status)
             return
-        item.links = []  # what a result page points to is in serp_results, not in the link graph
-        yield item
+        # The result page itself is not stored as a page: it is the engine's, not the advertiser's, and its
+        # ads would make it a hit. What it showed is kept result by result in serp_results.
         if result.state == "no_results":
             self._inc(f"touthunt/health/serp_no_results_{engine}")
+            searched_empty = self.crawler.stats.get_value("touthunt/health/serp_no_results_urls") or []
+            if len(searched_empty) < MAX_NO_RESULT_URLS:  # kept so "searched, nothing found" stays visible
+                self.crawler.stats.set_value("touthunt/health/serp_no_results_urls", [*searched_empty, url])
             return
         entries = result.entries[: self.search.max_results_per_page]
         if len(result.entries) > len(entries):
@@ -150,7 +155,7 @@ class SearchSpider(SiteSpider):
         if engine_of_url(response.url) is None:
             target = next(u for u in chain if engine_of_url(u) is None)
             yield self._serp_item(serp, target, "redirect")
-            yield from self._target_page(response, target, serp["serp_url"])
+            yield from self._target_page(response, target, serp["serp_url"], chain)
             return
         try:
             html, _encoding = decode_body(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
@@ -205,11 +210,13 @@ class SearchSpider(SiteSpider):
         # dont_filter: a target met earlier deeper in another target's crawl is still crawled from depth 0
         yield Request(target, callback=self.parse, errback=self.on_error, dont_filter=True, meta=meta)
 
-    def _target_page(self, response: Response, target: str, serp_url: str) -> Iterator[Any]:
+    def _target_page(self, response: Response, target: str, serp_url: str, chain: list[str]) -> Iterator[Any]:
         if target in self._targets and canonical_url(response.url) in self._emitted:
             return
         self._targets.add(target)
         item, links = self.page_item(response, target, depth=0, referer=serp_url)
+        if isinstance(item, PageItem):
+            item.redirect_chain = chain  # from the engine's link through its jump pages to the page
         yield from self._emit(item)
         if isinstance(item, PageItem):
             yield from self._follow(response.url, links, 0, 0)

@@ -249,8 +249,8 @@ class FetchFailure(Base):
 
 class SerpResult(Base):
     """One result on a search-engine result page, organic or ad, as a search run saw it: where it stood,
-    what it said, the engine's link and the target it resolved to, and the stored pages (the result page
-    and, once fetched, the target page). Ads are evidence of paid promotion on hospital names."""
+    what it said, the engine's link and the target it resolved to, and the stored target page once fetched.
+    Ads are evidence of paid promotion on hospital names."""
 
     __tablename__ = "serp_results"
 
@@ -270,11 +270,10 @@ class SerpResult(Base):
     target_domain: Mapped[str] = mapped_column(String(255), default="", index=True)  # registrable domain
     # direct | redirect | expired | loop | failed | not_followed (see crawler.items.SerpResultItem)
     resolution: Mapped[str] = mapped_column(String(20))
-    serp_page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)  # the target page
     found_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    page: Mapped[Page | None] = relationship(foreign_keys=[page_id])
+    page: Mapped[Page | None] = relationship()
 
 
 class ReferralExport(Base):

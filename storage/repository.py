@@ -328,12 +328,12 @@ def add_serp_result(session: Session, run_id: int, record: SerpRecord) -> SerpRe
 
 
 def link_serp_pages(session: Session, run_id: int) -> int:
-    """Point a run's search results at the stored result page and target page (matched by the URL they were
-    requested as, or the target's final URL). Returns how many results gained a target page."""
+    """Point a run's search results at their stored target pages (matched by the URL the page was requested
+    as, or its final URL). Returns how many results gained a target page."""
     results = session.scalars(
         select(SerpResult).where(SerpResult.run_id == run_id, SerpResult.page_id.is_(None))
     ).all()
-    urls = {r.serp_url for r in results} | {r.target_url for r in results if r.target_url}
+    urls = {r.target_url for r in results if r.target_url}
     pages: dict[str, int] = {}
     for chunk_start in range(0, len(urls), 500):
         chunk = sorted(urls)[chunk_start : chunk_start + 500]
@@ -344,7 +344,6 @@ def link_serp_pages(session: Session, run_id: int) -> int:
             pages.setdefault(final_url, page_id)
     linked = 0
     for result in results:
-        result.serp_page_id = result.serp_page_id or pages.get(result.serp_url)
         if result.target_url and result.target_url in pages:
             result.page_id = pages[result.target_url]
             linked += 1

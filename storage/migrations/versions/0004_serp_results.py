@@ -34,15 +34,13 @@ def upgrade() -> None:
         sa.Column("target_url", sa.String(length=2048), nullable=False),
         sa.Column("target_domain", sa.String(length=255), nullable=False),
         sa.Column("resolution", sa.String(length=20), nullable=False),
-        sa.Column("serp_page_id", sa.Integer(), nullable=True),
         sa.Column("page_id", sa.Integer(), nullable=True),
         sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["crawl_runs.id"], name=op.f("fk_serp_results_run_id_crawl_runs")),
-        sa.ForeignKeyConstraint(["serp_page_id"], ["pages.id"], name=op.f("fk_serp_results_serp_page_id_pages")),
         sa.ForeignKeyConstraint(["page_id"], ["pages.id"], name=op.f("fk_serp_results_page_id_pages")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_serp_results")),
     )
-    for column in ("run_id", "engine", "query", "is_ad", "target_domain", "serp_page_id", "page_id"):
+    for column in ("run_id", "engine", "query", "is_ad", "target_domain", "page_id"):
         op.create_index(op.f(f"ix_serp_results_{column}"), "serp_results", [column])
 
 
