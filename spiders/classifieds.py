@@ -93,7 +93,9 @@ class ClassifiedsSpider(SiteSpider):
                 log.warning("list page %s asks for a login; the source stops there", response.url)
             else:
                 self._inc("touthunt/classifieds/empty_list_pages")
-                log.warning("list page %s: list_item_selector %r matched nothing", response.url, block.list_item_selector)
+                log.warning(
+                    "list page %s: list_item_selector %r matched nothing", response.url, block.list_item_selector
+                )
                 if not self._list_pages_with_items:  # so far no list page matched: the selectors are stale
                     self.crawler.stats.set_value("touthunt/source_state", "parser_failure")
             return

@@ -161,9 +161,7 @@ def decode_bing_link(url: str) -> str:
     return target[:MAX_URL] if target.startswith(("http://", "https://")) else ""
 
 
-_META_REFRESH = re.compile(
-    r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*>""", re.IGNORECASE
-)
+_META_REFRESH = re.compile(r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*>""", re.IGNORECASE)
 _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'">\s]+)""", re.IGNORECASE)
 _JS_LOCATION = re.compile(
     r"""(?:window\.|document\.|top\.)?location(?:\.href)?(?:\.replace\(|\s*=\s*)\s*["']([^"']+)["']"""

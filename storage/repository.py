@@ -330,9 +330,7 @@ def add_serp_result(session: Session, run_id: int, record: SerpRecord) -> SerpRe
 def link_serp_pages(session: Session, run_id: int) -> int:
     """Point a run's search results at their stored target pages (matched by the URL the page was requested
     as, or its final URL). Returns how many results gained a target page."""
-    results = session.scalars(
-        select(SerpResult).where(SerpResult.run_id == run_id, SerpResult.page_id.is_(None))
-    ).all()
+    results = session.scalars(select(SerpResult).where(SerpResult.run_id == run_id, SerpResult.page_id.is_(None))).all()
     urls = {r.target_url for r in results if r.target_url}
     pages: dict[str, int] = {}
     for chunk_start in range(0, len(urls), 500):
