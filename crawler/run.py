@@ -1,8 +1,8 @@
 """One crawl in its own process: ``python -m crawler.run SETTINGS.json``.
 
 Twisted's reactor cannot be restarted, so every crawl (from the command line or the scheduler) runs here,
-in a child process, with the settings its parent built; the source's kind picks the spider. Exit status 0 means the crawl ran to its end (URLs
-may still have failed; those are recorded with their reasons).
+in a child process, with the settings its parent built; the source's kind picks the spider. Exit status 0
+means the crawl ran to its end (URLs may still have failed; those are recorded with their reasons).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """StorePipeline: write pages, scores, hits, contacts, fetch failures and search results in batched
-transactions, off the reactor thread. When the spider closes, the run's search results are pointed at the
-stored result and target pages. A batch is one transaction; when it fails, its items are written again one by one, each in
-a savepoint, so a row that cannot be written is rolled back alone and counted and never takes its batch with
-it.
-
-Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_DB_BUSY_TIMEOUT``, ``TOUTHUNT_RUN_ID``,
-``TOUTHUNT_SOURCE`` (name and kind), ``TOUTHUNT_STORE_BATCH``.
-"""
+transactions, off the reactor thread. A batch is one transaction; when it fails, its items are written again
+one by one, each in a savepoint, so a row that cannot be written is rolled back alone and counted and never
+takes its batch with it. When the spider closes, the run's search results are pointed at their stored target
+pages."""
 
 from __future__ import annotations
 
