@@ -56,7 +56,7 @@ class ClassifiedsSpider(SiteSpider):
             raise ValueError(f"source {source.name} has no classifieds settings")
         self.settings_block = source.classifieds
         self.calendar = re.compile(source.classifieds.calendar_pattern)
-        self._calendar_followed = 0
+        self._calendar_followed: set[str] = set()
         self._list_pages_seen: set[str] = set()
         self._list_pages_with_items = 0
 
@@ -81,26 +81,31 @@ class ClassifiedsSpider(SiteSpider):
         url = meta.get("redirect_urls", [meta["th_url"]])[0]
         self._inc("touthunt/classifieds/list_pages")
         item, _links = self.page_item(response, url, depth=0, referer=meta["th_referer"])
-        yield item
         if not isinstance(item, PageItem):
+            yield item
             return
         block = self.settings_block
         sel = Selector(text=item.html, base_url=response.url)
         listings = self._select(sel, block.list_item_selector)
+        if not listings and looks_like_login_wall(sel, response.url):
+            # a login form is not content: record the block, store nothing, go no further
+            self._inc("touthunt/blocked/login_wall")
+            if not self._list_pages_with_items:
+                self.crawler.stats.set_value("touthunt/source_state", "login_wall")
+            log.warning("list page %s asks for a login; the source stops there", response.url)
+            return
+        yield item
         if not listings:
-            if looks_like_login_wall(sel, response.url):
-                self._inc("touthunt/blocked/login_wall")
-                log.warning("list page %s asks for a login; the source stops there", response.url)
-            else:
-                self._inc("touthunt/classifieds/empty_list_pages")
-                log.warning(
-                    "list page %s: list_item_selector %r matched nothing", response.url, block.list_item_selector
-                )
-                if not self._list_pages_with_items:  # so far no list page matched: the selectors are stale
-                    self.crawler.stats.set_value("touthunt/source_state", "parser_failure")
+            self._inc("touthunt/classifieds/empty_list_pages")
+            log.warning("list page %s: list_item_selector %r matched nothing", response.url, block.list_item_selector)
+            if not self._list_pages_with_items:  # so far no list page matched: the selectors are stale
+                self.crawler.stats.set_value("touthunt/source_state", "parser_failure")
             return
         stats = self.crawler.stats
-        if not self._list_pages_with_items and stats.get_value("touthunt/source_state") == "parser_failure":
+        if not self._list_pages_with_items and stats.get_value("touthunt/source_state") in (
+            "parser_failure",
+            "login_wall",
+        ):
             stats.set_value("touthunt/source_state", "")  # one list page matched after all
         self._list_pages_with_items += 1
         if len(listings) > block.max_items_per_page:
@@ -148,8 +153,11 @@ class ClassifiedsSpider(SiteSpider):
         """Calendar and archive URLs (one page per day, endlessly) are followed a few times per run only."""
         if not self.calendar.search(link):
             return True
-        if self._calendar_followed >= self.settings_block.max_calendar_pages:
+        key = canonical_url(link)
+        if key in self._calendar_followed:
+            return True  # the same day again: the duplicate filter drops it
+        if len(self._calendar_followed) >= self.settings_block.max_calendar_pages:
             self._inc("touthunt/classifieds/calendar_links_skipped")
             return False
-        self._calendar_followed += 1
+        self._calendar_followed.add(key)
         return True
