@@ -1,4 +1,4 @@
-"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo.
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export, demo, sources and more.
 
 Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
 with its message and exit status 2; other known errors with exit status 1; never with a traceback.
@@ -25,6 +25,7 @@ from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json,
 from crawler.labels import RUN_STATUSES, failure_label
 from crawler.lexicon_cli import lexicon
 from crawler.runner import RunSummary, run_source
+from crawler.sources_cli import sources
 from storage.clusters import rebuild_clusters
 
 log = logging.getLogger("touthunt")
@@ -263,6 +264,7 @@ def demo(config: Config, out_dir: Path | None) -> None:
 main.add_command(clusters)
 main.add_command(certs)
 main.add_command(lexicon)
+main.add_command(sources)
 
 if __name__ == "__main__":
     main()
