@@ -8,6 +8,7 @@ the key and the offending value, e.g. ``sources[0].max_depth: -1 is not allowed:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -184,8 +185,6 @@ class ClassifiedsConfig(_Section):
     @field_validator("calendar_pattern")
     @classmethod
     def _check_pattern(cls, value: str) -> str:
-        import re
-
         try:
             re.compile(value)
         except re.error as exc:
@@ -425,6 +424,9 @@ def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
     return True, current
 
 
+_SUB_KEY = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
+
+
 def _format_validation_error(origin: str, data: Any, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
@@ -440,6 +442,13 @@ def _format_validation_error(origin: str, data: Any, exc: ValidationError) -> st
             lines.append(f"{origin}: {key}: unknown key (value {value!r})")
         elif error["type"] == "missing":
             lines.append(f"{origin}: {key}: required key is missing")
+        elif found and isinstance(value, dict) and (sub := _SUB_KEY.match(message)):
+            # a model-level check naming one of the mapping's keys ("start_urls: ..."): report that key
+            name, rest = sub.group(1), sub.group(2)
+            if name in value:
+                lines.append(f"{origin}: {key}.{name}: {value[name]!r} is not allowed: {rest}")
+            else:
+                lines.append(f"{origin}: {key}.{name}: {rest}")
         elif found:
             lines.append(f"{origin}: {key}: {value!r} is not allowed: {message}")
         else:
