@@ -362,7 +362,8 @@ def serp_results(session: Session, *, run_id: int | None = None, ads_only: bool 
 
 @dataclass(frozen=True)
 class SourceHealth:
-    """A source's latest run and the time of its newest stored page (its last good item)."""
+    """A source's latest run and the time of its last good item: the newest page its runs stored, else the end
+    of its last run that produced items."""
 
     name: str
     kind: str
@@ -382,6 +383,15 @@ def source_health(session: Session, names: Iterable[str] | None = None) -> list[
             .group_by(CrawlRun.source_id)
         ).all()
     )
+    # pages later re-seen by another source's run count for that source; then the last run that produced
+    # items tells when this source last gave a good item
+    productive = dict(
+        session.execute(
+            select(CrawlRun.source_id, func.max(CrawlRun.finished_at))
+            .where(CrawlRun.items > 0, CrawlRun.status == "finished")
+            .group_by(CrawlRun.source_id)
+        ).all()
+    )
     out = []
     for name in wanted:
         source = sources.get(name)
@@ -389,7 +399,7 @@ def source_health(session: Session, names: Iterable[str] | None = None) -> list[
             out.append(SourceHealth(name=name, kind="", last_run=None, last_item_at=None))
             continue
         run = session.get(CrawlRun, latest[source.id]) if source.id in latest else None
-        last_item = newest.get(source.id)
+        last_item = newest.get(source.id) or productive.get(source.id)
         if last_item is not None and last_item.tzinfo is None:
             last_item = last_item.replace(tzinfo=UTC)
         out.append(SourceHealth(name=name, kind=source.kind, last_run=run, last_item_at=last_item))

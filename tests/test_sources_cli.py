@@ -105,3 +105,16 @@ def test_rows_follow_config_order_without_any_run(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}, "sources": SOURCES}), "utf-8")
     rows: list[dict[str, Any]] = health_rows(load_config(path))
     assert [r["source"] for r in rows] == ["sousuo", "bianmin", "never"] and all(r["last_run"] is None for r in rows)
+
+
+def test_last_good_item_falls_back_to_the_last_run_with_items(tmp_path: Path) -> None:
+    path = setup(tmp_path)
+    config = load_config(path)
+    engine = make_engine(config.database_url)
+    with make_sessionmaker(engine).begin() as s:
+        never = repository.ensure_source(s, "never", "site")
+        run = repository.start_run(s, never)  # its pages were re-seen later by another source's run
+        repository.finish_run(s, run.id, status="finished", health=repository.RunHealth(items=3))
+    engine.dispose()
+    row = next(r for r in health_rows(config) if r["source"] == "never")
+    assert row["last_item_age_seconds"] is not None and row["last_item_age_seconds"] < 60
