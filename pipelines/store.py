@@ -199,6 +199,8 @@ class StorePipeline:
             source = repository.ensure_source(session, self.source["name"], self.source.get("kind", "site"))
             source_id = source.id
         self.writer = PageWriter(sessions, run_id=self.run_id, source_id=source_id)
+        if self.crawler is not None:  # pages that reached the store; failures and search results are not items
+            self.crawler.stats.set_value("touthunt/items", 0)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem) and self.crawler is not None:

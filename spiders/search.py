@@ -2,14 +2,15 @@
 ads apart) as a ``SerpResultItem``, resolve the engines' redirect links to their targets, and crawl the
 targets with the site spider's depth and hop rules (each target is a depth-0 page, as a start URL is).
 
-Bounds, each counted in the crawl stats: queries per engine (``search.max_queries``), result pages per query
-(``search.max_pages``), results per page (``search.max_results_per_page``), jump pages per link
-(``search.max_redirect_hops``); HTTP redirect loops fail as ``redirect_loop`` (crawler/redirectloop.py) and
-links the engine no longer resolves as ``redirect_expired``.
+An engine that answers with a captcha is counted as blocked (``touthunt/blocked/captcha``) and asked nothing
+more in that run. Bounds, each counted in the crawl stats: queries per engine (``search.max_queries``),
+result pages per query (``search.max_pages``), results per page (``search.max_results_per_page``), jump
+pages per link (``search.max_redirect_hops``); HTTP redirect loops fail as ``redirect_loop``
+(crawler/redirectloop.py) and links the engine no longer resolves as ``redirect_expired``.
 
-Result pages are recorded through their results (``serp_results``), not as pages. A result page that
-yields no results and is neither the engine's "no results" page nor a captcha is a
-parser failure for that engine (``touthunt/source_state`` = ``parser_failure``), never "zero results".
+Result pages are recorded through their results (``serp_results``), not as pages. A result page that yields
+no results and is neither the engine's "no results" page nor a captcha is a parser failure for that engine
+(``touthunt/source_state`` = ``parser_failure``), never "zero results".
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class SearchSpider(SiteSpider):
         self.queries = list(queries)
         self._targets: set[str] = set()  # target URLs requested at depth 0
         self._emitted: set[str] = set()  # canonical URLs of target pages already emitted
+        self._blocked: set[str] = set()  # engines that answered with a captcha: asked nothing more this run
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SearchSpider:
@@ -67,6 +69,9 @@ class SearchSpider(SiteSpider):
             self._inc("touthunt/search/queries_skipped", skipped * len(self.search.engines))
         for query in queries:
             for name in self.search.engines:
+                if name in self._blocked:
+                    self._inc("touthunt/search/queries_skipped_blocked")
+                    continue
                 yield self._serp_request(name, query, 1)
 
     def _serp_request(self, engine: str, query: str, page: int, url: str | None = None) -> Request:
@@ -85,6 +90,8 @@ class SearchSpider(SiteSpider):
             return
         result = parse_serp(engine, item.html, response.url)
         if result.state == "captcha":
+            # stop asking this engine for the rest of the run; defeating its check is not our business
+            self._blocked.add(engine)
             self._inc("touthunt/blocked/captcha")
             yield self._failure(url, "captcha", f"{engine}: {result.detail}", response.status)
             return

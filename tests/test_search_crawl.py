@@ -157,3 +157,39 @@ def test_a_genuine_no_results_run_is_empty_not_a_failure(tmp_path: Path) -> None
     with sessions() as s:
         assert s.get_one(CrawlRun, summary.run_id).source_state == "empty"
     engine.dispose()
+
+
+def test_jump_pages_refreshing_in_circles_are_bounded(tmp_path: Path) -> None:
+    with ReplayWeb() as web:
+        config = search_config(
+            tmp_path, web.proxy_url, engines=["sogou"], query_sets=[], queries=["瀚州 挂号 跳转"], max_redirect_hops=3
+        )
+        engine = make_engine(config.database_url)
+        upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        summary = run_source(config, config.sources[0], sessions, show_progress=False)
+        jumps = [u for _m, u, _s in web.requests_log if "/link?url=" in u]
+    assert summary.error_reasons == {"redirect_loop": 1}
+    assert len(jumps) == 2  # A, then B, whose target A is already in the chain: stopped there
+    with sessions() as s:
+        (row,) = s.scalars(select(SerpResult)).all()
+        assert (row.resolution, row.target_url, row.title) == ("loop", "", "瀚州挂号指南")
+    engine.dispose()
+
+
+def test_a_captcha_is_a_blocked_answer_and_the_engine_is_left_alone(tmp_path: Path) -> None:
+    with ReplayWeb() as web:
+        config = search_config(tmp_path, web.proxy_url, engines=["baidu"], query_sets=[], queries=["瀚州 挂号 验证"])
+        engine = make_engine(config.database_url)
+        upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        summary = run_source(config, config.sources[0], sessions, show_progress=False)
+    assert summary.error_reasons == {"captcha": 1} and summary.pages_stored == 0
+    with sessions() as s:
+        run = s.get_one(CrawlRun, summary.run_id)
+        assert (run.source_state, run.blocked, run.health) == (
+            "captcha",
+            1,
+            {"blocked_captcha": 1, "serp_pages_baidu": 1},
+        )
+    engine.dispose()
