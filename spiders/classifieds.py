@@ -7,8 +7,8 @@ next list page (``next_page_selector``; pagination does not cost depth). Detail 
 site spider's rules (``max_depth``, ``follow_external_hops``), so an ad's link to a scalper's own site is
 followed like any other link.
 
-Bounds, each counted in the crawl stats: list pages per start URL (``max_pages``;
-``touthunt/classifieds/pages_beyond_limit``), a next link back to a list page already read
+Bounds, each counted in the run's health figures (``classifieds_*``): list pages per start URL
+(``max_pages``; ``classifieds_pages_beyond_limit``), a next link back to a list page already read
 (``pagination_loops``), listings per page (``listings_beyond_limit``), and calendar or archive URLs
 (``calendar_pattern``, at most ``max_calendar_pages`` per run; ``calendar_links_skipped``). A list page
 without listings that asks for a login counts as a ``login_wall`` block; one without listings and without a
@@ -79,7 +79,7 @@ class ClassifiedsSpider(SiteSpider):
     def parse_list(self, response: Response) -> Iterator[PageItem | FailureItem | Request]:
         meta = response.meta
         url = meta.get("redirect_urls", [meta["th_url"]])[0]
-        self._inc("touthunt/classifieds/list_pages")
+        self._inc("touthunt/health/classifieds_list_pages")
         item, _links = self.page_item(response, url, depth=0, referer=meta["th_referer"])
         if not isinstance(item, PageItem):
             yield item
@@ -96,7 +96,7 @@ class ClassifiedsSpider(SiteSpider):
             return
         yield item
         if not listings:
-            self._inc("touthunt/classifieds/empty_list_pages")
+            self._inc("touthunt/health/classifieds_empty_list_pages")
             log.warning("list page %s: list_item_selector %r matched nothing", response.url, block.list_item_selector)
             if not self._list_pages_with_items:  # so far no list page matched: the selectors are stale
                 self.crawler.stats.set_value("touthunt/source_state", "parser_failure")
@@ -109,9 +109,9 @@ class ClassifiedsSpider(SiteSpider):
             stats.set_value("touthunt/source_state", "")  # one list page matched after all
         self._list_pages_with_items += 1
         if len(listings) > block.max_items_per_page:
-            self._inc("touthunt/classifieds/listings_beyond_limit", len(listings) - block.max_items_per_page)
+            self._inc("touthunt/health/classifieds_listings_beyond_limit", len(listings) - block.max_items_per_page)
         for listing in listings[: block.max_items_per_page]:
-            self._inc("touthunt/classifieds/listings")
+            self._inc("touthunt/health/classifieds_listings")
             yield from self._detail_request(listing, response.url)
         yield from self._next_page(sel, response.url, meta["th_list_page"])
 
@@ -120,7 +120,7 @@ class ClassifiedsSpider(SiteSpider):
         href = found[0].get() if found else ""
         link = urljoin(page_url, (href or "").strip())
         if not link.startswith(("http://", "https://")):
-            self._inc("touthunt/classifieds/listings_without_link")
+            self._inc("touthunt/health/classifieds_listings_without_link")
             return
         hops = 0 if registrable_domain(host_of(link)) in self.own_domains else 1
         if hops > self.source.follow_external_hops:
@@ -141,10 +141,10 @@ class ClassifiedsSpider(SiteSpider):
         if not link.startswith(("http://", "https://")):
             return
         if canonical_url(link) in self._list_pages_seen:
-            self._inc("touthunt/classifieds/pagination_loops")
+            self._inc("touthunt/health/classifieds_pagination_loops")
             return
         if page >= self.settings_block.max_pages:
-            self._inc("touthunt/classifieds/pages_beyond_limit")
+            self._inc("touthunt/health/classifieds_pages_beyond_limit")
             return
         if self.follow_link(link):
             yield self._list_request(link, page=page + 1, referer=page_url)
@@ -157,7 +157,7 @@ class ClassifiedsSpider(SiteSpider):
         if key in self._calendar_followed:
             return True  # the same day again: the duplicate filter drops it
         if len(self._calendar_followed) >= self.settings_block.max_calendar_pages:
-            self._inc("touthunt/classifieds/calendar_links_skipped")
+            self._inc("touthunt/health/classifieds_calendar_links_skipped")
             return False
         self._calendar_followed.add(key)
         return True

@@ -66,11 +66,11 @@ class SearchSpider(SiteSpider):
         queries = self.queries[: self.search.max_queries]
         skipped = len(self.queries) - len(queries)
         if skipped:
-            self._inc("touthunt/search/queries_skipped", skipped * len(self.search.engines))
+            self._inc("touthunt/health/search_queries_skipped", skipped * len(self.search.engines))
         for query in queries:
             for name in self.search.engines:
                 if name in self._blocked:
-                    self._inc("touthunt/search/queries_skipped_blocked")
+                    self._inc("touthunt/health/search_queries_skipped_blocked")
                     continue
                 yield self._serp_request(name, query, 1)
 
@@ -110,7 +110,7 @@ class SearchSpider(SiteSpider):
             return
         entries = result.entries[: self.search.max_results_per_page]
         if len(result.entries) > len(entries):
-            self._inc("touthunt/search/results_beyond_limit", len(result.entries) - len(entries))
+            self._inc("touthunt/health/search_results_beyond_limit", len(result.entries) - len(entries))
         for entry in entries:
             self._inc(f"touthunt/health/serp_{'ads' if entry.is_ad else 'results'}_{engine}")
             yield from self._result(engine, query, page_number, response.url, entry)
@@ -118,7 +118,7 @@ class SearchSpider(SiteSpider):
             if page_number < self.search.max_pages:
                 yield self._serp_request(engine, query, page_number + 1, result.next_url)
             else:
-                self._inc("touthunt/search/pages_beyond_limit")
+                self._inc("touthunt/health/search_pages_beyond_limit")
 
     def _result(self, engine: str, query: str, page_number: int, serp_url: str, entry: SerpEntry) -> Iterator[Any]:
         serp = {
@@ -146,7 +146,7 @@ class SearchSpider(SiteSpider):
             yield Request(entry.href, callback=self.parse_jump, errback=self.on_jump_error, dont_filter=True, meta=meta)
 
     def _serp_item(self, serp: dict[str, Any], target: str, resolution: str) -> SerpResultItem:
-        self._inc(f"touthunt/search/resolution/{resolution}")
+        self._inc(f"touthunt/health/search_resolved_{resolution}")
         return SerpResultItem(
             source=self.source.name, target_url=target, resolution=resolution, found_at=datetime.now(UTC), **serp
         )
@@ -170,14 +170,14 @@ class SearchSpider(SiteSpider):
             html = ""
         target = refresh_target(html, response.url)
         if not target:
-            self._inc("touthunt/search/redirects_expired")
+            self._inc("touthunt/health/search_redirects_expired")
             yield self._serp_item(serp, "", "expired")
             detail = f"{serp['engine']} link leads to an engine page that sends nowhere ({response.url})"
             yield self._failure(serp["redirect_url"], "redirect_expired", detail, response.status)
             return
         jumps = meta["th_jumps"] + 1
         if jumps > self.search.max_redirect_hops or target in chain:
-            self._inc("touthunt/search/redirects_looping")
+            self._inc("touthunt/health/search_redirects_looping")
             yield self._serp_item(serp, "", "loop")
             detail = f"{serp['engine']} link: {jumps} jump pages, last to {target} (search.max_redirect_hops)"
             yield self._failure(serp["redirect_url"], "redirect_loop", detail, None)
@@ -195,11 +195,11 @@ class SearchSpider(SiteSpider):
         serp = request.meta["th_serp"]
         reason, detail, status = failure_reason(failure)
         if reason == "redirect_loop":
-            self._inc("touthunt/search/redirects_looping")
+            self._inc("touthunt/health/search_redirects_looping")
             yield self._serp_item(serp, "", "loop")
             yield self._failure(serp["redirect_url"], reason, detail, status)
         elif engine_of_url(request.url) is not None and reason.startswith("http_4"):
-            self._inc("touthunt/search/redirects_expired")
+            self._inc("touthunt/health/search_redirects_expired")
             yield self._serp_item(serp, "", "expired")
             yield self._failure(serp["redirect_url"], "redirect_expired", f"{detail} from {request.url}", status)
         else:

@@ -65,6 +65,10 @@ def test_run_finishes_and_records_health(crawled: Any) -> None:
     assert {health[f"serp_no_results_{e}"] for e in ENGINES} == {1}
     assert (health["serp_ads_baidu"], health["serp_results_baidu"]) == (2, 6)
     assert len(health["serp_no_results_urls"]) == 4
+    assert health["search_pages_beyond_limit"] == 1  # baidu's third page
+    assert (health["search_redirects_expired"], health["search_redirects_looping"]) == (1, 1)
+    resolved = {k.removeprefix("search_resolved_"): v for k, v in health.items() if k.startswith("search_resolved_")}
+    assert resolved == {"direct": 7, "redirect": 9, "expired": 1, "loop": 1}
 
 
 def test_ads_and_organic_results_are_stored_apart_with_their_targets(crawled: Any) -> None:
