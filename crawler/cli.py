@@ -148,7 +148,8 @@ def show(config: Config, hit_id: int) -> None:
         hit = repository.get_hit(session, hit_id)
         if hit is None:
             raise click.UsageError(f"no hit with id {hit_id}")
-        click.echo(render_hit(hit, color=sys.stdout.isatty()))
+        found_by = list(repository.serp_results_for_page(session, hit.page_id))
+        click.echo(render_hit(hit, color=sys.stdout.isatty(), found_by=found_by))
 
 
 def _read_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:

@@ -348,6 +348,17 @@ def link_serp_pages(session: Session, run_id: int) -> int:
     return linked
 
 
+def serp_results_for_page(session: Session, page_id: int, limit: int = 20) -> Sequence[SerpResult]:
+    """The search results that led to a page, ads first, newest first: how the page was found."""
+    stmt = (
+        select(SerpResult)
+        .where(SerpResult.page_id == page_id)
+        .order_by(SerpResult.is_ad.desc(), SerpResult.found_at.desc(), SerpResult.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
 def serp_results(session: Session, *, run_id: int | None = None, ads_only: bool = False) -> Sequence[SerpResult]:
     stmt = select(SerpResult).order_by(SerpResult.id)
     if run_id is not None:

@@ -197,3 +197,17 @@ def test_a_captcha_is_a_blocked_answer_and_the_engine_is_left_alone(tmp_path: Pa
             {"blocked_captcha": 1, "serp_pages_baidu": 1},
         )
     engine.dispose()
+
+
+def test_show_tells_how_search_found_a_hit(crawled: Any) -> None:
+    from crawler.hitview import render_hit
+    from storage import repository
+    from storage.models import Hit
+
+    with crawled["sessions"]() as s:
+        page = s.scalars(select(Page).where(Page.url == "http://www.mingyihao88.com/jiahao.html")).one()
+        hit = repository.get_hit(s, s.scalars(select(Hit.id).where(Hit.page_id == page.id)).one())
+        assert hit is not None
+        text = render_hit(hit, found_by=list(repository.serp_results_for_page(s, page.id)))
+    assert "搜索发现" in text and "百度 广告 「瀚州市人民医院 代挂号」 第1页第1位" in text
+    assert "瀚州名医挂号_各大医院专家号加号_当天可安排" in text
