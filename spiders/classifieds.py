@@ -76,6 +76,16 @@ class ClassifiedsSpider(SiteSpider):
         block = self.settings_block
         return list(node.css(query) if block.selector_type == "css" else node.xpath(query))
 
+    def _href(self, node: Selector, query: str) -> str:
+        """The first link a selector finds: an attribute or text it selects, or the ``href`` of an element."""
+        found = self._select(node, query)
+        if not found:
+            return ""
+        first = found[0]
+        if isinstance(first.root, str):  # an attribute or text node: the link itself
+            return first.root.strip()
+        return str(first.attrib.get("href", "")).strip()  # an element (``a.next``, ``.//a``): its href
+
     def parse_list(self, response: Response) -> Iterator[PageItem | FailureItem | Request]:
         meta = response.meta
         url = meta.get("redirect_urls", [meta["th_url"]])[0]
@@ -116,9 +126,8 @@ class ClassifiedsSpider(SiteSpider):
         yield from self._next_page(sel, response.url, meta["th_list_page"])
 
     def _detail_request(self, listing: Selector, page_url: str) -> Iterator[Request]:
-        found = self._select(listing, self.settings_block.detail_link_selector)
-        href = found[0].get() if found else ""
-        link = urljoin(page_url, (href or "").strip())
+        href = self._href(listing, self.settings_block.detail_link_selector)
+        link = urljoin(page_url, href)
         if not link.startswith(("http://", "https://")):
             self._inc("touthunt/health/classifieds_listings_without_link")
             return
@@ -133,11 +142,10 @@ class ClassifiedsSpider(SiteSpider):
         query = self.settings_block.next_page_selector
         if not query:
             return
-        found = self._select(sel, query)
-        href = found[0].get() if found else ""
+        href = self._href(sel, query)
         if not href:
             return
-        link = urljoin(page_url, href.strip())
+        link = urljoin(page_url, href)
         if not link.startswith(("http://", "https://")):
             return
         if canonical_url(link) in self._list_pages_seen:

@@ -30,8 +30,8 @@ CSS = {
 XPATH = {
     "selector_type": "xpath",
     "list_item_selector": "//ul[@id='infolist']/li[contains(@class, 'info-item')]",
-    "detail_link_selector": ".//a[@class='t']/@href",
-    "next_page_selector": "//div[@class='pager']/a[@class='next']/@href",
+    "detail_link_selector": ".//a[@class='t']",  # elements: their href is taken
+    "next_page_selector": "//div[@class='pager']/a[@class='next']",
     "max_pages": 3,
     "max_calendar_pages": 2,
 }
