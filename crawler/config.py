@@ -19,10 +19,8 @@ from sqlalchemy.engine import make_url
 from crawler.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 "
-    "touthunt/0.1 (health supervision monitoring)"
-)
+# Honest by default: says what it is, in the form well-behaved crawlers use; operators may set their own.
+DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; touthunt/0.1; health supervision monitoring)"
 
 
 class _Section(BaseModel):
@@ -58,7 +56,11 @@ class NetworkConfig(_Section):
         "",
         description="HTTP proxy (`http://host:port`) used for every fetch, the browser included. Empty: direct.",
     )
-    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="User-Agent header sent with every request.")
+    user_agent: str = Field(
+        DEFAULT_USER_AGENT,
+        min_length=1,
+        description="User-Agent header sent with every request (the default names touthunt honestly).",
+    )
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="Download timeout per request, in seconds.")
     max_page_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, description="Responses larger than this are dropped with reason `too_large`."
