@@ -114,7 +114,9 @@ class SearchSpider(SiteSpider):
         for entry in entries:
             self._inc(f"touthunt/health/serp_{'ads' if entry.is_ad else 'results'}_{engine}")
             yield from self._result(engine, query, page_number, response.url, entry)
-        if result.next_url:
+        if result.next_url and not ENGINES[engine].owns(result.next_url):
+            self._inc("touthunt/health/search_foreign_next_links")  # a "next page" off the engine: not followed
+        elif result.next_url:
             if page_number < self.search.max_pages:
                 yield self._serp_request(engine, query, page_number + 1, result.next_url)
             else:
