@@ -44,6 +44,6 @@ def launch_options(config: Config) -> dict[str, Any]:
         "args": list(CHROMIUM_ARGS),
         "timeout": config.browser.navigation_timeout_seconds * 1000,
     }
-    if config.network.proxy:
-        options["proxy"] = {"server": config.network.proxy}
+    if config.network.proxy_list:  # the browser keeps one proxy: the first of network.proxies, or network.proxy
+        options["proxy"] = {"server": config.network.proxy_list[0]}
     return options

@@ -1,6 +1,6 @@
 """The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo here; the referral commands
 (batch, verify, evidence, recheck, report, blacklist) live in ``crawler/referrals_cli.py``, the web app's
-(user, review, web) in ``review/cli.py``.
+(user, review, web) in ``review/cli.py``, ``sources`` in ``crawler/sources_cli.py``.
 
 Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
 with its message and exit status 2; other known errors with exit status 1; never with a traceback.
@@ -28,6 +28,7 @@ from crawler.labels import RUN_STATUSES, failure_label
 from crawler.lexicon_cli import lexicon
 from crawler.referrals_cli import COMMANDS as REFERRAL_COMMANDS
 from crawler.runner import RunSummary, run_source
+from crawler.sources_cli import sources
 from review.cli import review, user, web
 from storage.clusters import rebuild_clusters
 
@@ -151,7 +152,8 @@ def show(config: Config, hit_id: int) -> None:
         hit = repository.get_hit(session, hit_id)
         if hit is None:
             raise click.UsageError(f"no hit with id {hit_id}")
-        click.echo(render_hit(hit, color=sys.stdout.isatty()))
+        found_by = list(repository.serp_results_for_page(session, hit.page_id))
+        click.echo(render_hit(hit, color=sys.stdout.isatty(), found_by=found_by))
 
 
 def _read_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
@@ -279,6 +281,7 @@ for _command in REFERRAL_COMMANDS:
 main.add_command(user)
 main.add_command(review)
 main.add_command(web)
+main.add_command(sources)
 
 if __name__ == "__main__":
     main()

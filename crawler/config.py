@@ -8,6 +8,7 @@ the key and the offending value, e.g. ``sources[0].max_depth: -1 is not allowed:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,10 +19,8 @@ from sqlalchemy.engine import make_url
 from crawler.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
-DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 "
-    "touthunt/0.1 (health supervision monitoring)"
-)
+# Honest by default: says what it is, in the form well-behaved crawlers use; operators may set their own.
+DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; touthunt/0.1; health supervision monitoring)"
 
 
 class _Section(BaseModel):
@@ -57,7 +56,11 @@ class NetworkConfig(_Section):
         "",
         description="HTTP proxy (`http://host:port`) used for every fetch, the browser included. Empty: direct.",
     )
-    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="User-Agent header sent with every request.")
+    user_agent: str = Field(
+        DEFAULT_USER_AGENT,
+        min_length=1,
+        description="User-Agent header sent with every request (the default names touthunt honestly).",
+    )
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="Download timeout per request, in seconds.")
     max_page_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, description="Responses larger than this are dropped with reason `too_large`."
@@ -69,6 +72,29 @@ class NetworkConfig(_Section):
         0.5, ge=0, le=120, description="Pause between two requests to the same domain (politeness)."
     )
     max_redirects: int = Field(5, ge=0, le=50, description="Redirects followed before a URL fails as `redirect_loop`.")
+    proxies: tuple[str, ...] = Field(
+        (),
+        description="HTTP proxies (`http://host:port`) taken in turn, request by request (round robin); when set "
+        "they replace `proxy` for page fetches (the browser uses the first).",
+    )
+    autothrottle: bool = Field(
+        True,
+        description="Adapt the delay per host to its response times (Scrapy AutoThrottle); `download_delay_seconds` "
+        "is the smallest delay.",
+    )
+    autothrottle_target_concurrency: float = Field(
+        1.0, gt=0, le=64, description="Requests AutoThrottle aims to keep in flight to one host."
+    )
+    autothrottle_max_delay_seconds: float = Field(
+        30.0, gt=0, le=600, description="Largest delay AutoThrottle sets between two requests to one host."
+    )
+    retry_backoff_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="Wait before the first retry of a failed request; doubled for each further retry.",
+    )
+    retry_backoff_max_seconds: float = Field(60.0, ge=0, le=3600, description="Longest wait before a retry.")
 
     @field_validator("proxy")
     @classmethod
@@ -77,12 +103,134 @@ class NetworkConfig(_Section):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            if not proxy.startswith(("http://", "https://")):
+                raise ValueError(f"{proxy!r} must start with http:// or https://")
+        return value
+
+    @property
+    def proxy_list(self) -> tuple[str, ...]:
+        """The proxies fetches go through: ``proxies`` when set, else ``proxy``, else none (direct)."""
+        return self.proxies or ((self.proxy,) if self.proxy else ())
+
+
+ENGINES = ("baidu", "sogou", "bing", "so")
+SOURCE_KINDS = ("site", "search", "classifieds")
+
+
+class QuerySetConfig(_Section):
+    hospitals_file: str = Field(
+        "",
+        description="Text file of hospital names, one per line (# comments; a tab ends the name, so "
+        "keywords/data/hospitals.tsv works), relative to the config file.",
+    )
+    hospitals: tuple[str, ...] = Field((), description="Hospital names given inline (added to the file's).")
+    terms: tuple[str, ...] = Field(
+        ("挂号",), min_length=1, description="Service terms; every hospital name is searched with every term."
+    )
+
+
+class SearchConfig(_Section):
+    engines: tuple[Literal["baidu", "sogou", "bing", "so"], ...] = Field(
+        ENGINES,
+        min_length=1,
+        description="Search engines the queries run on: baidu (www.baidu.com), sogou (www.sogou.com), bing "
+        "(cn.bing.com), so (360 Search, www.so.com).",
+    )
+    query_sets: tuple[QuerySetConfig, ...] = Field(
+        (), description="Query sets: each hospital name (from a file and/or inline) combined with each term."
+    )
+    queries: tuple[str, ...] = Field((), description="Free queries, searched as written.")
+    max_queries: int = Field(200, ge=1, le=10000, description="Queries run per engine at most (the rest are counted).")
+    max_pages: int = Field(2, ge=1, le=20, description="Result pages read per query and engine at most.")
+    follow_ads: bool = Field(True, description="Crawl the targets of results marked as ads (they are stored anyway).")
+    follow_organic: bool = Field(True, description="Crawl the targets of organic results.")
+    max_results_per_page: int = Field(
+        30, ge=1, le=100, description="Results taken from one result page at most (the rest are counted)."
+    )
+    max_redirect_hops: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Meta/JavaScript refresh pages followed while resolving one engine link before it counts as "
+        "`redirect_loop`.",
+    )
+    https: bool = Field(True, description="Query the engines over https (false: plain http, as in the demo web).")
+
+
+class ClassifiedsConfig(_Section):
+    selector_type: Literal["css", "xpath"] = Field("css", description="Language of the selectors below.")
+    list_item_selector: str = Field(
+        ..., min_length=1, description="Selects one element per listing on a list page (e.g. `ul.list li`)."
+    )
+    detail_link_selector: str = Field(
+        "a::attr(href)",
+        min_length=1,
+        description="Within a listing, selects the detail page link (CSS `a::attr(href)`, XPath `.//a/@href`).",
+    )
+    next_page_selector: str = Field(
+        "", description="Selects the next list page's link on a list page (CSS `a.next::attr(href)`). Empty: none."
+    )
+    max_pages: int = Field(5, ge=1, le=500, description="List pages read per start URL at most (the rest are counted).")
+    max_items_per_page: int = Field(100, ge=1, le=1000, description="Listings taken per list page at most.")
+    calendar_pattern: str = Field(
+        r"(?:19|20)\d{2}[-/_]?(?:0[1-9]|1[0-2])(?:[-/_]?(?:0[1-9]|[12]\d|3[01]))?(?!\d)|[?&](?:date|day|month|year)=",
+        description="Regular expression for calendar and archive URLs (date in the path or a date parameter).",
+    )
+    max_calendar_pages: int = Field(
+        3, ge=0, le=1000, description="Calendar/archive URLs followed per run at most (the rest are counted)."
+    )
+
+    @field_validator("calendar_pattern")
+    @classmethod
+    def _check_pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc})") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_selectors(self) -> ClassifiedsConfig:
+        from parsel import Selector
+        from parsel.csstranslator import HTMLTranslator
+
+        probe = Selector(text="<html></html>")
+        for key in ("list_item_selector", "detail_link_selector", "next_page_selector"):
+            value = getattr(self, key)
+            if not value:
+                continue
+            try:
+                if self.selector_type == "css":
+                    HTMLTranslator().css_to_xpath(value)
+                else:
+                    probe.xpath(value)
+            except Exception as exc:  # cssselect and lxml raise their own error types
+                raise ValueError(f"{key}: {value!r} is not a valid {self.selector_type} selector ({exc})") from exc
+        return self
+
 
 class SourceConfig(_Section):
     name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Unique source name (ASCII).")
-    kind: Literal["site"] = Field("site", description="Source kind. `site`: crawl from start URLs following links.")
-    start_urls: tuple[str, ...] = Field(..., min_length=1, description="URLs the crawl starts from.")
-    max_depth: int = Field(2, ge=0, le=20, description="Links followed from a start URL (0: start URLs only).")
+    kind: Literal["site", "search", "classifieds"] = Field(
+        "site",
+        description="Source kind. `site`: crawl from start URLs following links; `search`: run keyword queries on "
+        "search engines and crawl the results (settings in `search`); `classifieds`: list-and-detail sites read "
+        "with selectors (settings in `classifieds`).",
+    )
+    start_urls: tuple[str, ...] = Field(
+        (), description="URLs the crawl starts from (site and classifieds kinds; list pages for classifieds)."
+    )
+    max_depth: int = Field(
+        2,
+        ge=0,
+        le=20,
+        description="Links followed from a start URL (0: start URLs only). Search: counted from each result's "
+        "target page; classifieds: from each detail page.",
+    )
     follow_external_hops: int = Field(
         0,
         ge=0,
@@ -93,9 +241,13 @@ class SourceConfig(_Section):
     allowed_domains: tuple[str, ...] = Field(
         (), description="The source's own domains. Empty: the registrable domains of the start URLs."
     )
-    obey_robots: bool = Field(True, description="Honour robots.txt for this source.")
+    obey_robots: bool = Field(True, description="Honour robots.txt for this source (recorded on each run).")
     schedule: str = Field("0 6 * * *", description="When the scheduler runs this source (cron text, 5 fields).")
     enabled: bool = Field(True, description="A disabled source is kept in the file but never crawled.")
+    search: SearchConfig | None = Field(None, description="Settings of a `search` source (only for that kind).")
+    classifieds: ClassifiedsConfig | None = Field(
+        None, description="Settings of a `classifieds` source (only for that kind)."
+    )
 
     @field_validator("start_urls")
     @classmethod
@@ -111,6 +263,25 @@ class SourceConfig(_Section):
         if len(value.split()) != 5:
             raise ValueError("cron text needs 5 fields: minute hour day month weekday")
         return value
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> SourceConfig:
+        """Each kind has its own settings block; a block of another kind is a mistake, not something to ignore."""
+        blocks = {"search": self.search, "classifieds": self.classifieds}
+        for block, value in blocks.items():
+            if value is not None and block != self.kind:
+                raise ValueError(f"{block}: only allowed with kind: {block} (this source is kind: {self.kind})")
+        if self.kind in blocks and blocks[self.kind] is None:
+            raise ValueError(f"{self.kind}: a source of kind {self.kind} needs a `{self.kind}:` block")
+        if self.kind in ("site", "classifieds") and not self.start_urls:
+            raise ValueError(f"start_urls: a source of kind {self.kind} needs at least one start URL")
+        if self.kind == "search":
+            if self.start_urls:
+                raise ValueError("start_urls: a search source starts from its queries, not from URLs")
+            search = self.search
+            if search is not None and not (search.queries or search.query_sets):
+                raise ValueError("search: give `queries` or `query_sets` (nothing to search for)")
+        return self
 
 
 class ScoringConfig(_Section):
@@ -345,6 +516,9 @@ def _lookup(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
     return True, current
 
 
+_SUB_KEY = re.compile(r"^([a-z_]+): (.*)$", re.DOTALL)
+
+
 def _format_validation_error(origin: str, data: Any, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
@@ -360,6 +534,13 @@ def _format_validation_error(origin: str, data: Any, exc: ValidationError) -> st
             lines.append(f"{origin}: {key}: unknown key (value {value!r})")
         elif error["type"] == "missing":
             lines.append(f"{origin}: {key}: required key is missing")
+        elif found and isinstance(value, dict) and (sub := _SUB_KEY.match(message)):
+            # a model-level check naming one of the mapping's keys ("start_urls: ..."): report that key
+            name, rest = sub.group(1), sub.group(2)
+            if name in value:
+                lines.append(f"{origin}: {key}.{name}: {value[name]!r} is not allowed: {rest}")
+            else:
+                lines.append(f"{origin}: {key}.{name}: {rest}")
         elif found:
             lines.append(f"{origin}: {key}: {value!r} is not allowed: {message}")
         else:
@@ -432,6 +613,10 @@ def iter_config_keys(model: type[BaseModel] = Config, prefix: str = "") -> list[
         path = f"{prefix}{name}"
         annotation = field.annotation
         inner = getattr(annotation, "__args__", (None,))[0] if getattr(annotation, "__origin__", None) else None
+        options = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+        if len(options) == 1 and isinstance(options[0], type) and issubclass(options[0], BaseModel):
+            annotation = options[0]  # an optional sub-section (`SearchConfig | None`)
+            inner = None
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             keys.extend(iter_config_keys(annotation, path + "."))
         elif isinstance(inner, type) and issubclass(inner, BaseModel):

@@ -1,5 +1,6 @@
 """The items spiders emit and pipelines enrich: ``PageItem`` for a fetched page, ``FailureItem`` for a URL
-that could not become one. Both are plain dataclasses, so pipelines and tests build them without Scrapy."""
+that could not become one, ``SerpResultItem`` for a search result. All are plain dataclasses, so pipelines
+and tests build them without Scrapy."""
 
 from __future__ import annotations
 
@@ -47,3 +48,27 @@ class FailureItem:
     reason: str
     detail: str = ""
     http_status: int | None = None
+
+
+@dataclass
+class SerpResultItem:
+    """One result on a search-engine result page, organic or ad (ads are evidence of paid promotion).
+    ``resolution`` says how the engine's link became ``target_url``: ``direct`` (the engine states or encodes
+    it), ``redirect`` (followed a 30x or a refresh page), ``expired`` (the link no longer leads anywhere),
+    ``loop`` (the link redirects in circles or through too many jump pages), ``failed`` (the target could not
+    be fetched), ``not_followed`` (the source does not follow this kind of result)."""
+
+    source: str
+    engine: str
+    query: str
+    page_number: int
+    rank: int
+    is_ad: bool
+    title: str
+    snippet: str
+    display_url: str
+    serp_url: str
+    redirect_url: str
+    target_url: str
+    resolution: str
+    found_at: datetime

@@ -41,7 +41,21 @@ FAILURE_REASONS = {
     "connection_error": "连接错误",
     "duplicate_url": "重复网址",
     "store_error": "入库失败",
+    "parser_failure": "结果页解析失败",
+    "redirect_expired": "跳转链接失效",
+    "captcha": "验证码拦截",
 }
+
+SOURCE_STATES = {
+    "ok": "正常",
+    "empty": "无内容",
+    "login_wall": "需要登录",
+    "captcha": "验证码拦截",
+    "parser_failure": "解析失败(页面结构可能已变)",
+    "blocked": "被拦截",
+}
+
+SOURCE_KINDS = {"site": "网站", "search": "搜索引擎", "classifieds": "分类信息"}
 
 
 def category_label(code: str | None) -> str:

@@ -1,8 +1,8 @@
 """One crawl in its own process: ``python -m crawler.run SETTINGS.json``.
 
 Twisted's reactor cannot be restarted, so every crawl (from the command line or the scheduler) runs here,
-in a child process, with the settings its parent built. Exit status 0 means the crawl ran to its end (URLs
-may still have failed; those are recorded with their reasons).
+in a child process, with the settings its parent built; the source's kind picks the spider. Exit status 0
+means the crawl ran to its end (URLs may still have failed; those are recorded with their reasons).
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
+from spiders.classifieds import ClassifiedsSpider
+from spiders.search import SearchSpider
 from spiders.site import SiteSpider
+
+SPIDERS = {"site": SiteSpider, "search": SearchSpider, "classifieds": ClassifiedsSpider}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         os.environ.pop(var, None)
     process = CrawlerProcess(settings)
-    process.crawl(SiteSpider)
+    kind = settings.get("TOUTHUNT_SOURCE", {}).get("kind", "site")
+    process.crawl(SPIDERS[kind])
     process.start()
     return 0
 

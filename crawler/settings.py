@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, SourceConfig
+from crawler.queries import expand_queries
 from crawler.scoring import inputs_from_config
 
 ITEM_PIPELINES = {
@@ -22,6 +23,9 @@ ITEM_PIPELINES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's RetryMiddleware (550) replaced by one that waits before each retry (back-off)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.backoff.BackoffRetryMiddleware": 550,
     # before Scrapy's HttpProxyMiddleware (750), which turns meta["proxy"] into a proxied request
     "crawler.proxy.ProxyMiddleware": 740,
     # sees responses before Scrapy's RedirectMiddleware (600) so a loop fails with its own reason
@@ -55,6 +59,12 @@ def build_settings(
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_ENABLED": net.retries > 0,
         "RETRY_TIMES": net.retries,
+        "TOUTHUNT_RETRY_BACKOFF": net.retry_backoff_seconds,
+        "TOUTHUNT_RETRY_BACKOFF_MAX": net.retry_backoff_max_seconds,
+        "AUTOTHROTTLE_ENABLED": net.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": net.download_delay_seconds,
+        "AUTOTHROTTLE_MAX_DELAY": net.autothrottle_max_delay_seconds,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": net.autothrottle_target_concurrency,
         "REDIRECT_MAX_TIMES": net.max_redirects,
         "DEPTH_LIMIT": 0,  # the spider enforces max_depth and external hops itself
         "COOKIES_ENABLED": False,
@@ -72,6 +82,10 @@ def build_settings(
         "TOUTHUNT_RUN_ID": run_id or 0,
         "TOUTHUNT_SOURCE": source.model_dump(mode="json"),
         "TOUTHUNT_PROXY": net.proxy,
+        "TOUTHUNT_PROXIES": list(net.proxy_list),
+        "TOUTHUNT_QUERIES": expand_queries(source.search, config, origin=f"sources.{source.name}.search")
+        if source.search is not None
+        else [],
         "TOUTHUNT_HIT_THRESHOLD": scoring.hit_threshold,
         "TOUTHUNT_LEXICON_DIR": scoring.lexicon_dir,
         "TOUTHUNT_KNOWN_BAD_FILE": scoring.known_bad_file,

@@ -1,11 +1,8 @@
-"""StorePipeline: write pages, scores, hits, contacts and fetch failures in batched transactions, off the
-reactor thread. A batch is one transaction; when it fails, its items are written again one by one, each in
-a savepoint, so a row that cannot be written is rolled back alone and counted and never takes its batch with
-it.
-
-Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_DB_BUSY_TIMEOUT``, ``TOUTHUNT_RUN_ID``,
-``TOUTHUNT_SOURCE`` (name and kind), ``TOUTHUNT_STORE_BATCH``.
-"""
+"""StorePipeline: write pages, scores, hits, contacts, fetch failures and search results in batched
+transactions, off the reactor thread. A batch is one transaction; when it fails, its items are written again
+one by one, each in a savepoint, so a row that cannot be written is rolled back alone and counted and never
+takes its batch with it. When the spider closes, the run's search results are pointed at their stored target
+pages."""
 
 from __future__ import annotations
 
@@ -21,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.domains import host_of, registrable_domain
-from crawler.items import FailureItem, PageItem
+from crawler.items import FailureItem, PageItem, SerpResultItem
 from storage import repository
 from storage.db import make_engine, make_sessionmaker
 
@@ -45,6 +42,28 @@ def page_record(item: PageItem) -> repository.PageRecord:
         referer=item.referer,
         links=[(url, registrable_domain(host_of(url))) for url in item.links],
     )
+
+
+def serp_record(item: SerpResultItem) -> repository.SerpRecord:
+    return repository.SerpRecord(
+        engine=item.engine,
+        query=item.query,
+        page_number=item.page_number,
+        rank=item.rank,
+        is_ad=item.is_ad,
+        title=item.title,
+        snippet=item.snippet,
+        display_url=item.display_url,
+        serp_url=item.serp_url,
+        redirect_url=item.redirect_url,
+        target_url=item.target_url,
+        target_domain=registrable_domain(host_of(item.target_url)) if item.target_url else "",
+        resolution=item.resolution,
+        found_at=item.found_at,
+    )
+
+
+Item = PageItem | FailureItem | SerpResultItem
 
 
 def score_record(item: PageItem) -> repository.ScoreRecord:
@@ -71,10 +90,17 @@ class PageWriter:
         self.sessions = sessions
         self.run_id = run_id
         self.source_id = source_id
-        self.counts = {"pages_stored": 0, "pages_new": 0, "hits_new": 0, "failures_stored": 0, "store_errors": 0}
+        self.counts = {
+            "pages_stored": 0,
+            "pages_new": 0,
+            "hits_new": 0,
+            "failures_stored": 0,
+            "serp_results_stored": 0,
+            "store_errors": 0,
+        }
         self._lock = threading.Lock()
 
-    def write(self, items: list[PageItem | FailureItem]) -> None:
+    def write(self, items: list[Item]) -> None:
         """Store a batch in one transaction; if that fails, store it again item by item, each in its own
         savepoint, so only the rows that cannot be written are lost (and counted)."""
         with self._lock:
@@ -87,7 +113,7 @@ class PageWriter:
             for key, value in counts.items():
                 self.counts[key] += value
 
-    def _write_one_by_one(self, items: list[PageItem | FailureItem]) -> Counter[str]:
+    def _write_one_by_one(self, items: list[Item]) -> Counter[str]:
         counts: Counter[str] = Counter()
         with self.sessions.begin() as session:
             for item in items:
@@ -97,10 +123,10 @@ class PageWriter:
                     counts.update(item_counts)
                 except (SQLAlchemyError, ValueError) as exc:
                     counts["store_errors"] += 1
-                    log.error("could not store %s: %s", item.url, exc)
+                    log.error("could not store %s: %s", getattr(item, "url", None) or item.serp_url, exc)
         return counts
 
-    def _write_batch(self, session: Session, items: list[PageItem | FailureItem]) -> Counter[str]:
+    def _write_batch(self, session: Session, items: list[Item]) -> Counter[str]:
         counts: Counter[str] = Counter()
         pages = [item for item in items if isinstance(item, PageItem)]
         for item in items:
@@ -114,6 +140,9 @@ class PageWriter:
                     http_status=item.http_status,
                 )
                 counts["failures_stored"] += 1
+            elif isinstance(item, SerpResultItem) and self.run_id is not None:
+                repository.add_serp_result(session, self.run_id, serp_record(item))
+                counts["serp_results_stored"] += 1
         if not pages:
             return counts
         scores = [score_record(item) for item in pages]  # before any write: an unscored page fails early
@@ -144,7 +173,7 @@ class StorePipeline:
         self.source = source
         self.batch_size = batch_size
         self.busy_timeout = busy_timeout
-        self.buffer: list[PageItem | FailureItem] = []
+        self.buffer: list[Item] = []
         self.writer: PageWriter | None = None
         self.engine: Engine | None = None
         self.crawler: Any = None
@@ -170,9 +199,13 @@ class StorePipeline:
             source = repository.ensure_source(session, self.source["name"], self.source.get("kind", "site"))
             source_id = source.id
         self.writer = PageWriter(sessions, run_id=self.run_id, source_id=source_id)
+        if self.crawler is not None:  # pages that reached the store; failures and search results are not items
+            self.crawler.stats.set_value("touthunt/items", 0)
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, PageItem | FailureItem):
+        if isinstance(item, PageItem) and self.crawler is not None:
+            self.crawler.stats.inc_value("touthunt/items")
+        if isinstance(item, PageItem | FailureItem | SerpResultItem):
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 await self._flush()
@@ -189,7 +222,18 @@ class StorePipeline:
             for key, value in self.writer.counts.items():
                 self.crawler.stats.set_value(f"touthunt/{key}", value)
 
+    def link_serp_pages(self) -> None:
+        if self.writer is None or self.run_id is None or not self.writer.counts["serp_results_stored"]:
+            return
+        try:
+            with self.writer.sessions.begin() as session:
+                linked = repository.link_serp_pages(session, self.run_id)
+            log.info("search results linked to %d stored target pages", linked)
+        except SQLAlchemyError as exc:
+            log.error("could not link search results to their pages: %s", exc)
+
     async def close_spider(self) -> None:
         await self._flush()
+        await asyncio.to_thread(self.link_serp_pages)
         if self.engine is not None:
             self.engine.dispose()

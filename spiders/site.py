@@ -114,30 +114,43 @@ class SiteSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[PageItem | FailureItem | Request]:
         meta = response.meta
         first_url = meta.get("redirect_urls", [meta["th_url"]])[0]
+        item, links = self.page_item(response, first_url, depth=meta["th_depth"], referer=meta["th_referer"])
+        yield item
+        if isinstance(item, PageItem):
+            yield from self._follow(response.url, links, meta["th_depth"], meta["th_hops"])
+
+    def page_item(
+        self, response: Response, url: str, *, depth: int, referer: str | None
+    ) -> tuple[PageItem | FailureItem, list[str]]:
+        """The stored form of a fetched page (requested as ``url``) and its outgoing links, or a failure when
+        the body is not text."""
         self.crawler.stats.inc_value("touthunt/pages_fetched")
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         try:
             html, encoding = decode_body(response.body, content_type)
         except UndecodableBody as exc:
-            yield self._failure(
-                first_url, "binary", f"{exc}; Content-Type {content_type or 'missing'}", response.status
-            )
-            return
+            detail = f"{exc}; Content-Type {content_type or 'missing'}"
+            return self._failure(url, "binary", detail, response.status), []
         links = extract_links(html, response.url)
-        yield PageItem(
+        chain = response.meta.get("redirect_urls")
+        item = PageItem(
             source=self.source.name,
-            url=first_url,
+            url=url,
             final_url=response.url,
             http_status=response.status,
             html=html,
             encoding=encoding,
             fetched_at=datetime.now(UTC),
-            depth=meta["th_depth"],
-            redirect_chain=[*meta.get("redirect_urls", []), response.url] if meta.get("redirect_urls") else [],
-            referer=meta["th_referer"],
+            depth=depth,
+            redirect_chain=[*chain, response.url] if chain else [],
+            referer=referer,
             links=links[:MAX_LINKS_KEPT],
         )
-        yield from self._follow(response.url, links, meta["th_depth"], meta["th_hops"])
+        return item, links
+
+    def follow_link(self, link: str) -> bool:
+        """Hook for kinds that bound some links further (classifieds: calendar traps). True: follow it."""
+        return True
 
     def _follow(self, page_url: str, links: list[str], depth: int, hops: int) -> Iterator[Request]:
         if depth >= self.source.max_depth:
@@ -154,6 +167,8 @@ class SiteSpider(scrapy.Spider):
                 link_hops = 0
             if link_hops > self.source.follow_external_hops:
                 self.crawler.stats.inc_value("touthunt/links_beyond_hops")
+                continue
+            if not self.follow_link(link):
                 continue
             yield self._request(link, depth=depth + 1, hops=link_hops, referer=page_url)
 

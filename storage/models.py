@@ -254,6 +254,35 @@ class FetchFailure(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SerpResult(Base):
+    """One result on a search-engine result page, organic or ad, as a search run saw it: where it stood,
+    what it said, the engine's link and the target it resolved to, and the stored target page once fetched.
+    Ads are evidence of paid promotion on hospital names."""
+
+    __tablename__ = "serp_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    engine: Mapped[str] = mapped_column(String(20), index=True)
+    query: Mapped[str] = mapped_column(String(255), index=True)
+    page_number: Mapped[int]
+    rank: Mapped[int]
+    is_ad: Mapped[bool] = mapped_column(index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    display_url: Mapped[str] = mapped_column(String(2048), default="")
+    serp_url: Mapped[str] = mapped_column(String(2048))
+    redirect_url: Mapped[str] = mapped_column(String(2048))  # the link as the engine wrote it
+    target_url: Mapped[str] = mapped_column(String(2048), default="")  # "" when it did not resolve
+    target_domain: Mapped[str] = mapped_column(String(255), default="", index=True)  # registrable domain
+    # direct | redirect | expired | loop | failed | not_followed (see crawler.items.SerpResultItem)
+    resolution: Mapped[str] = mapped_column(String(20))
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)  # the target page
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    page: Mapped[Page | None] = relationship()
+
+
 class ReferralExport(Base):
     """One export file handed to an authority (the first, batch-less form of a referral)."""
 
