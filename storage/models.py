@@ -113,6 +113,8 @@ class Page(Base):
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
     url: Mapped[str] = mapped_column(String(2048))
     final_url: Mapped[str] = mapped_column(String(2048))
+    # a self-media post's permanent address, when the URL crawled was a temporary one (WeChat search links expire)
+    stable_url: Mapped[str | None] = mapped_column(String(2048))
     domain: Mapped[str] = mapped_column(String(255), index=True)
     registrable_domain: Mapped[str] = mapped_column(String(255), index=True)
     title: Mapped[str] = mapped_column(Text, default="")
