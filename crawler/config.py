@@ -8,8 +8,8 @@ the key and the offending value, e.g. ``sources[0].max_depth: -1 is not allowed:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 import types
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml

@@ -51,9 +51,8 @@ def _netscape(text: str) -> list[Cookie]:
         if len(fields) != 7:
             raise ValueError(f"line {number}: a cookies.txt line has 7 tab-separated fields, found {len(fields)}")
         domain, _subdomains, path, secure, expires, name, value = fields
-        cookies.append(
-            Cookie(name, value, domain, path or "/", secure.upper() == "TRUE", float(expires) if expires != "0" else None)
-        )
+        expiry = float(expires) if expires not in ("", "0") else None
+        cookies.append(Cookie(name, value, domain, path or "/", secure.upper() == "TRUE", expiry))
     return cookies
 
 

@@ -108,7 +108,8 @@ def test_contacts_written_by_scripts_are_found_after_rendering(crawled: Any) -> 
             for contact in page.contacts:
                 if contact.kind in ("mobile", "wechat", "qq"):
                     found.setdefault(contact.kind, []).append(contact.value)
-            assert {k: sorted(v) for k, v in found.items()} == {k: v for k, v in entry.contacts.as_dict().items() if v}, url
+            want = {k: v for k, v in entry.contacts.as_dict().items() if v}
+            assert {k: sorted(v) for k, v in found.items()} == want, url
 
 
 def test_rendering_blocks_images_loads_scripts_and_recycles_contexts(crawled: Any) -> None:
