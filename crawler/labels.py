@@ -18,7 +18,15 @@ AUTHORITIES = {
     "police": "公安机关",
 }
 
-RUN_STATUSES = {"running": "运行中", "finished": "已完成", "failed": "失败", "interrupted": "已中断"}
+RUN_STATUSES = {
+    "running": "运行中",
+    "finished": "已完成",
+    "failed": "失败",
+    "interrupted": "已中断",
+    "blocked": "受阻停止",  # the platform showed a login wall, a captcha or an empty page
+}
+
+SOURCE_STATES = {"ok": "正常", "empty": "空页面", "login_wall": "需要登录", "captcha": "验证码", "blocked": "被拦截"}
 
 FAILURE_REASONS = {
     "timeout": "超时",
@@ -31,6 +39,8 @@ FAILURE_REASONS = {
     "connection_error": "连接错误",
     "duplicate_url": "重复网址",
     "store_error": "入库失败",
+    "link_expired": "链接已过期",
+    "link_unreadable": "跳转链接无法解析",
 }
 
 

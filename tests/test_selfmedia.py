@@ -1,0 +1,209 @@
+"""Self-media source kinds through the replay web, each crawl in its own child process: posts become pages
+with their stable URL, rendered where the platform needs the browser; a login wall, a captcha or an empty page
+stops the run politely and is recorded as the run's source state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from crawler.config import load_config
+from crawler.cookiefile import load_cookies
+from crawler.errors import ConfigError
+from crawler.runner import RunSummary, run_source
+from replayweb import ReplayWeb
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import CrawlRun, FetchFailure, Page
+
+# (source name, kind, queries)
+RUNS = [
+    ("wechat", "wechat", ["瀚州专家号"]),
+    ("wechat-captcha", "wechat", ["专家号加号"]),
+    ("wechat-login", "wechat", ["黄牛号"]),
+    ("wechat-verify", "wechat", ["瀚州陪诊"]),
+]
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("selfmedia")
+    with ReplayWeb() as web:
+        base = {kind: {"base_url": f"http://{host}", "download_delay_seconds": 0} for kind, host in (
+            ("wechat", "weixin.sogou.com"), ("weibo", "m.weibo.cn"), ("tieba", "tieba.baidu.com"),
+            ("xiaohongshu", "www.xiaohongshu.com"), ("douyin", "www.douyin.com"),
+        )}  # fmt: skip
+        data = {
+            "database": {"url": "sqlite:///selfmedia.sqlite"},
+            "network": {"proxy": web.proxy_url, "timeout_seconds": 10.0, "retries": 0},
+            "images": {"enabled": False},
+            "browser": {"settle_ms": 300},
+            "platforms": base,
+            "sources": [
+                {"name": name, "kind": kind, "selfmedia": {"queries": queries, "max_pages": 3}}
+                for name, kind, queries in RUNS
+            ],
+        }
+        path = tmp / "config.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        config = load_config(path)
+        engine = make_engine(config.database_url)
+        upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        runs: dict[str, RunSummary] = {}
+        requests: dict[str, list[str]] = {}
+        for source in config.sources:
+            web.clear_log()
+            runs[source.name] = run_source(config, source, sessions, show_progress=False)
+            requests[source.name] = [url for _method, url, _status in web.requests_log]
+    yield {"sessions": sessions, "runs": runs, "requests": requests}
+    engine.dispose()
+
+
+def pages_of(crawled: Any, source: str) -> dict[str, Page]:
+    with crawled["sessions"]() as s:
+        run_id = crawled["runs"][source].run_id
+        pages = s.scalars(select(Page).where(Page.last_run_id == run_id)).all()
+        for page in pages:
+            _ = page.hit, page.contacts
+        return {page.url: page for page in pages}
+
+
+def run_row(crawled: Any, source: str) -> CrawlRun:
+    with crawled["sessions"]() as s:
+        return s.get_one(CrawlRun, crawled["runs"][source].run_id)
+
+
+def contacts(page: Page) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for contact in page.contacts:
+        out.setdefault(contact.kind, []).append(contact.value)
+    return {k: sorted(v) for k, v in out.items() if k in ("mobile", "wechat", "qq")}
+
+
+def assert_blocked(crawled: Any, source: str, state: str, last_url_part: str) -> None:
+    summary = crawled["runs"][source]
+    assert summary.status == "blocked", summary
+    run = run_row(crawled, source)
+    assert run.source_state == state and run.blocked == 1 and run.health[f"blocked_{state}"] == 1
+    assert run.finish_reason == "blocked"
+    # nothing was sent after the block: no retry, no next page, no other query
+    assert last_url_part in crawled["requests"][source][-1], crawled["requests"][source]
+
+
+MP = "http://mp.weixin.qq.com/s?src=11&timestamp="
+
+
+def test_wechat_articles_keep_their_stable_url_beside_the_temporary_link(crawled: Any) -> None:
+    assert crawled["runs"]["wechat"].status == "finished", crawled["runs"]["wechat"]
+    pages = pages_of(crawled, "wechat")
+    jiuyi = pages[MP + "1763856000&ver=5634&signature=Qm9kZS1oZW5nLWd1YWhhbw0Kx2Fw*R7Tm3q&new=1"]
+    assert jiuyi.stable_url == (
+        "https://mp.weixin.qq.com/s?__biz=MzkzNjE4MDQ1Mw==&mid=2247483712&idx=1&sn=7c3f0a9be21d4c58e8f6a1d2b3c4e5f6"
+    )
+    assert jiuyi.canonical_url.startswith("https://mp.weixin.qq.com/s?__biz=")  # known by its stable address
+    assert jiuyi.hit is not None and jiuyi.hit.category == "scalper_service"
+    assert contacts(jiuyi) == {"mobile": ["13967104528"], "wechat": ["hz_guahao88"]}
+    # reached through Sogou's /link page, whose script assembles the address
+    erke = pages[MP + "1763769600&ver=5634&signature=ZHVvLWd1YWhhby1lcmtl&new=1"]
+    assert erke.stable_url == (
+        "https://mp.weixin.qq.com/s?__biz=MzU4MTcyOTkwNg==&mid=2650017733&idx=2&sn=b1d2e3f4a5c6978812ab34cd56ef7890"
+    )
+    assert contacts(erke) == {"mobile": ["18857126639"], "qq": ["1846205739"]}
+    hospital = pages[MP + "1763856000&ver=5634&signature=aG9zcGl0YWwtbm90aWNl&new=1"]  # from result page 2
+    assert hospital.hit is None
+    assert len(pages) == 3  # result lists and the link page are not stored as pages
+    run = run_row(crawled, "wechat")
+    assert run.source_state == "ok" and run.health["result_pages"] == 2 and run.health["posts"] == 3
+    with crawled["sessions"]() as s:
+        failures = s.scalars(select(FetchFailure).where(FetchFailure.run_id == run.id)).all()
+        assert [(f.reason, f.url) for f in failures] == [
+            ("link_expired", MP + "1760000000&ver=5634&signature=ZXhwaXJlZC1saW5rLW9sZA&new=1")
+        ]
+
+
+def test_wechat_anti_spider_page_stops_the_run_as_captcha(crawled: Any) -> None:
+    assert_blocked(crawled, "wechat-captcha", "captcha", "/antispider/")
+
+
+def test_wechat_login_wall_stops_the_run(crawled: Any) -> None:
+    assert_blocked(crawled, "wechat-login", "login_wall", "query=%E9%BB%84%E7%89%9B%E5%8F%B7")
+
+
+def test_wechat_environment_check_on_an_article_is_a_captcha(crawled: Any) -> None:
+    assert_blocked(crawled, "wechat-verify", "captcha", "signature=dmVyaWZ5LXBsZWFzZQ")
+
+
+# --- cookie files and configuration -----------------------------------------------------------------------
+
+
+def test_cookie_files_netscape_and_json(tmp_path: Path) -> None:
+    netscape = tmp_path / "cookies.txt"
+    netscape.write_text(
+        "# Netscape HTTP Cookie File\n"
+        ".sogou.com\tTRUE\t/\tFALSE\t4102444800\tSNUID\tA1B2C3\n"
+        "#HttpOnly_.weixin.sogou.com\tTRUE\t/\tTRUE\t0\tJSESSIONID\tabc\n"
+        ".sogou.com\tTRUE\t/\tFALSE\t946684800\tOLD\texpired\n",
+        encoding="utf-8",
+    )
+    cookies = load_cookies(netscape, key="platforms.wechat.cookie_file")
+    assert [(c.name, c.domain, c.secure) for c in cookies] == [
+        ("SNUID", ".sogou.com", False),
+        ("JSESSIONID", ".weixin.sogou.com", True),
+    ]
+    as_json = tmp_path / "cookies.json"
+    as_json.write_text(json.dumps({"cookies": [{"name": "SUB", "value": "x", "domain": ".weibo.cn", "path": "/"}]}))
+    assert load_cookies(as_json, key="k")[0].for_playwright()["name"] == "SUB"
+    broken = tmp_path / "broken.txt"
+    broken.write_text("not a cookie line\n")
+    with pytest.raises(ConfigError, match=r"platforms\.tieba\.cookie_file: .* not a Netscape cookies.txt"):
+        load_cookies(broken, key="platforms.tieba.cookie_file")
+
+
+def test_cookies_go_with_the_platforms_requests(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.config import parse_config
+    from crawler.settings import build_settings
+    from spiders.wechat import WechatSpider
+
+    (tmp_path / "wx.txt").write_text(".sogou.com\tTRUE\t/\tFALSE\t0\tSNUID\tA1B2C3\n", encoding="utf-8")
+    config = parse_config(
+        {
+            "platforms": {"wechat": {"base_url": "https://weixin.sogou.com", "download_delay_seconds": 20,
+                                     "cookie_file": "wx.txt"}},
+            "sources": [{"name": "wx", "kind": "wechat", "selfmedia": {"queries": ["代挂号"]}}],
+        },
+        base_dir=tmp_path,
+    )  # fmt: skip
+    settings = build_settings(config, config.sources[0], run_id=None, log_file=None)
+    assert settings["DOWNLOAD_DELAY"] == 20 and settings["COOKIES_ENABLED"] is True
+    assert "A1B2C3" not in json.dumps(settings)  # the path is passed, never the cookie values
+    spider = WechatSpider.from_crawler(get_crawler(WechatSpider, settings))
+    request = spider.request(spider.search_url("代挂号", 1), spider.parse_search, query="代挂号", page=1)
+    assert request.cookies == [{"name": "SNUID", "value": "A1B2C3", "domain": ".sogou.com", "path": "/"}]
+    assert request.url == "https://weixin.sogou.com/weixin?type=2&query=%E4%BB%A3%E6%8C%82%E5%8F%B7&ie=utf8&page=1"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"name": "w", "kind": "weibo"}, "sources[0].selfmedia: required key is missing"),
+        ({"name": "w", "kind": "site"}, "sources[0].start_urls: required key is missing"),
+        (
+            {"name": "w", "kind": "site", "start_urls": ["http://a.cn/"], "selfmedia": {"queries": ["x"]}},
+            "sources[0].selfmedia: not allowed for kind site",
+        ),
+        ({"name": "w", "kind": "tieba", "selfmedia": {"queries": []}}, "sources[0].selfmedia.queries"),
+    ],
+)
+def test_self_media_config_errors_name_the_key(source: dict[str, Any], message: str) -> None:
+    from crawler.config import parse_config
+
+    with pytest.raises(ConfigError) as info:
+        parse_config({"sources": [source]})
+    assert message in str(info.value)
