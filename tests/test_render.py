@@ -97,7 +97,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_contacts_written_by_scripts_are_found_after_rendering(crawled: Any) -> None:
     assert crawled["rendered"].status == "finished", crawled["rendered"]
-    truth = {e.url: e for e in load_ground_truth() if e.render}
+    truth = {e.url: e for e in load_ground_truth() if e.render and e.host == "m.hzyuyue-bang.com"}
     assert len(truth) == 4
     with crawled["sessions"]() as s:
         pages = {p.url: p for p in s.scalars(select(Page))}

@@ -16,7 +16,7 @@ from crawler.config import load_config
 from crawler.cookiefile import load_cookies
 from crawler.errors import ConfigError
 from crawler.runner import RunSummary, run_source
-from replayweb import ReplayWeb
+from replayweb import ReplayWeb, load_ground_truth
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, FetchFailure, Page
 
@@ -26,6 +26,19 @@ RUNS = [
     ("wechat-captcha", "wechat", ["专家号加号"]),
     ("wechat-login", "wechat", ["黄牛号"]),
     ("wechat-verify", "wechat", ["瀚州陪诊"]),
+    ("weibo", "weibo", ["瀚州挂号"]),
+    ("weibo-login", "weibo", ["加号"]),
+    ("weibo-captcha", "weibo", ["专家号"]),
+    ("weibo-empty", "weibo", ["挂号黄牛"]),
+    ("tieba", "tieba", ["瀚州挂号"]),
+    ("tieba-captcha", "tieba", ["专家号"]),
+    ("tieba-login", "tieba", ["黄牛"]),
+    ("xhs", "xiaohongshu", ["瀚州挂号"]),
+    ("xhs-login", "xiaohongshu", ["专家号"]),
+    ("xhs-captcha", "xiaohongshu", ["黄牛"]),
+    ("douyin", "douyin", ["瀚州挂号"]),
+    ("douyin-captcha", "douyin", ["专家号"]),
+    ("douyin-login", "douyin", ["黄牛"]),
 ]
 
 
@@ -35,7 +48,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with ReplayWeb() as web:
         base = {kind: {"base_url": f"http://{host}", "download_delay_seconds": 0} for kind, host in (
             ("wechat", "weixin.sogou.com"), ("weibo", "m.weibo.cn"), ("tieba", "tieba.baidu.com"),
-            ("xiaohongshu", "www.xiaohongshu.com"), ("douyin", "www.douyin.com"),
+            ("xiaohongshu", "www.xiaohongshu.com"), ("douyin", "www.iesdouyin.com"),
         )}  # fmt: skip
         data = {
             "database": {"url": "sqlite:///selfmedia.sqlite"},
@@ -91,8 +104,9 @@ def assert_blocked(crawled: Any, source: str, state: str, last_url_part: str) ->
     run = run_row(crawled, source)
     assert run.source_state == state and run.blocked == 1 and run.health[f"blocked_{state}"] == 1
     assert run.finish_reason == "blocked"
-    # nothing was sent after the block: no retry, no next page, no other query
-    assert last_url_part in crawled["requests"][source][-1], crawled["requests"][source]
+    # nothing was sent after the block: no retry, no next page, no other query (a rendered page loads its script)
+    pages = [url for url in crawled["requests"][source] if not url.endswith(".js")]
+    assert last_url_part in pages[-1], crawled["requests"][source]
 
 
 MP = "http://mp.weixin.qq.com/s?src=11&timestamp="
@@ -136,6 +150,90 @@ def test_wechat_login_wall_stops_the_run(crawled: Any) -> None:
 
 def test_wechat_environment_check_on_an_article_is_a_captcha(crawled: Any) -> None:
     assert_blocked(crawled, "wechat-verify", "captcha", "signature=dmVyaWZ5LXBsZWFzZQ")
+
+
+def assert_pages_match_truth(pages: dict[str, Page], urls: list[str]) -> None:
+    truth = {e.url: e for e in load_ground_truth()}
+    assert sorted(pages) == sorted(urls)
+    for url in urls:
+        entry, page = truth[url], pages[url]
+        assert (page.hit is not None, page.hit.category if page.hit else None) == (entry.hit, entry.category), url
+        assert contacts(page) == {k: v for k, v in entry.contacts.as_dict().items() if v}, url
+
+
+WEIBO = "http://m.weibo.cn/detail/"
+
+
+def test_weibo_posts_from_the_search_json_long_text_included(crawled: Any) -> None:
+    assert crawled["runs"]["weibo"].status == "finished", crawled["runs"]["weibo"]
+    pages = pages_of(crawled, "weibo")
+    assert sorted(pages) == [WEIBO + mid for mid in (
+        "5137698812250047", "5137700915472381", "5137701498630215", "5137702231851012",
+    )]  # fmt: skip
+    first = pages[WEIBO + "5137700915472381"]
+    assert first.stable_url == "https://weibo.com/7391025584/Pc8yQwErT"
+    assert first.hit is not None and contacts(first) == {"mobile": ["13588127730"], "wechat": ["wb_hzgh2026"]}
+    long_post = pages[WEIBO + "5137702231851012"]  # the contact is only in the full text
+    assert long_post.hit is not None and contacts(long_post) == {"mobile": ["17729156604"], "wechat": ["hzbaoma_gh"]}
+    assert pages[WEIBO + "5137701498630215"].hit is None  # a patient's warning
+    assert contacts(pages[WEIBO + "5137698812250047"]) == {"qq": ["2207356418"]}  # result page 2
+    assert "/statuses/extend?id=5137702231851012" in " ".join(crawled["requests"]["weibo"])
+
+
+def test_weibo_login_wall_captcha_and_empty_answer_stop_the_run(crawled: Any) -> None:
+    assert_blocked(crawled, "weibo-login", "login_wall", "q%3D%E5%8A%A0%E5%8F%B7")
+    assert_blocked(crawled, "weibo-captcha", "captcha", "security.weibo.com/captcha/geetest")
+    assert_blocked(crawled, "weibo-empty", "empty", "q%3D%E6%8C%82%E5%8F%B7%E9%BB%84%E7%89%9B")
+
+
+def test_tieba_threads_from_gbk_search_pages(crawled: Any) -> None:
+    assert crawled["runs"]["tieba"].status == "finished", crawled["runs"]["tieba"]
+    pages = pages_of(crawled, "tieba")
+    tids = ("8911230044", "8912345670", "8912345688", "8912345702")
+    assert_pages_match_truth(pages, [f"http://tieba.baidu.com/p/{tid}" for tid in tids])
+    assert pages["http://tieba.baidu.com/p/8912345670"].stable_url == "https://tieba.baidu.com/p/8912345670"
+
+
+def test_tieba_security_check_and_login_page_stop_the_run(crawled: Any) -> None:
+    assert_blocked(crawled, "tieba-captcha", "captcha", "wappass.baidu.com/static/captcha/tuxing.html")
+    assert_blocked(crawled, "tieba-login", "login_wall", "passport.baidu.com/v2/")
+
+
+def test_xiaohongshu_notes_are_rendered_and_keep_their_stable_url(crawled: Any) -> None:
+    assert crawled["runs"]["xhs"].status == "finished", crawled["runs"]["xhs"]
+    pages = pages_of(crawled, "xhs")
+    base = "http://www.xiaohongshu.com/explore/6740a1b2000000001e03c4d"
+    urls = {page.final_url.split("?")[0]: page for page in pages.values()}
+    assert sorted(urls) == [base + "5", base + "6"]
+    note = urls[base + "5"]
+    assert "xsec_token=" in note.url  # the temporary link the search handed out
+    assert note.stable_url == "https://www.xiaohongshu.com/explore/6740a1b2000000001e03c4d5"
+    assert note.hit is not None and contacts(note) == {"mobile": ["13857160942"], "wechat": ["xhs_hzgh168"]}
+    assert urls[base + "6"].hit is None
+    run = run_row(crawled, "xhs")
+    assert run.health["rendered_pages"] == 2 and run.health["browser_launches"] == 1
+
+
+def test_xiaohongshu_login_panel_and_captcha_stop_the_run(crawled: Any) -> None:
+    assert_blocked(crawled, "xhs-login", "login_wall", "keyword=%E4%B8%93%E5%AE%B6%E5%8F%B7")
+    assert_blocked(crawled, "xhs-captcha", "captcha", "/website-login/captcha?redirectPath=")
+
+
+def test_douyin_videos_are_rendered(crawled: Any) -> None:
+    assert crawled["runs"]["douyin"].status == "finished", crawled["runs"]["douyin"]
+    pages = pages_of(crawled, "douyin")
+    assert_pages_match_truth(
+        pages,
+        ["http://www.iesdouyin.com/video/7439182736450011234", "http://www.iesdouyin.com/video/7439182736450015678"],
+    )
+    assert pages["http://www.iesdouyin.com/video/7439182736450011234"].stable_url == (
+        "https://www.douyin.com/video/7439182736450011234"
+    )
+
+
+def test_douyin_captcha_page_and_login_panel_stop_the_run(crawled: Any) -> None:
+    assert_blocked(crawled, "douyin-captcha", "captcha", "/search/%E4%B8%93%E5%AE%B6%E5%8F%B7")
+    assert_blocked(crawled, "douyin-login", "login_wall", "/search/%E9%BB%84%E7%89%9B")
 
 
 # --- cookie files and configuration -----------------------------------------------------------------------
