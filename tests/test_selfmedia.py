@@ -287,6 +287,31 @@ def test_cookies_go_with_the_platforms_requests(tmp_path: Path) -> None:
     assert request.url == "https://weixin.sogou.com/weixin?type=2&query=%E4%BB%A3%E6%8C%82%E5%8F%B7&ie=utf8&page=1"
 
 
+def test_browser_platforms_load_the_cookies_into_the_browser_context(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from crawler.config import parse_config
+    from crawler.settings import build_settings
+    from spiders.xiaohongshu import XiaohongshuSpider
+
+    (tmp_path / "xhs.json").write_text(json.dumps([{"name": "web_session", "value": "s1", "domain": ".xiaohongshu.com"}]))
+    config = parse_config(
+        {
+            "platforms": {"xiaohongshu": {"base_url": "https://www.xiaohongshu.com", "download_delay_seconds": 30,
+                                          "cookie_file": "xhs.json"}},
+            "sources": [{"name": "x", "kind": "xiaohongshu", "selfmedia": {"queries": ["代挂号"]}}],
+        },
+        base_dir=tmp_path,
+    )  # fmt: skip
+    settings = build_settings(config, config.sources[0], run_id=None, log_file=None)
+    assert settings["TOUTHUNT_RENDER"]["policy"] == "always"
+    spider = XiaohongshuSpider.from_crawler(get_crawler(XiaohongshuSpider, settings))
+    request = spider.request(spider.search_url("代挂号", 1), spider.parse_search, query="代挂号", page=1)
+    assert request.meta["playwright"] is True and not request.cookies
+    cookies = request.meta["playwright_context_kwargs"]["storage_state"]["cookies"]
+    assert [(c["name"], c["domain"]) for c in cookies] == [("web_session", ".xiaohongshu.com")]
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
