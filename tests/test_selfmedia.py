@@ -294,7 +294,8 @@ def test_browser_platforms_load_the_cookies_into_the_browser_context(tmp_path: P
     from crawler.settings import build_settings
     from spiders.xiaohongshu import XiaohongshuSpider
 
-    (tmp_path / "xhs.json").write_text(json.dumps([{"name": "web_session", "value": "s1", "domain": ".xiaohongshu.com"}]))
+    cookie = {"name": "web_session", "value": "s1", "domain": ".xiaohongshu.com"}
+    (tmp_path / "xhs.json").write_text(json.dumps([cookie]))
     config = parse_config(
         {
             "platforms": {"xiaohongshu": {"base_url": "https://www.xiaohongshu.com", "download_delay_seconds": 30,
