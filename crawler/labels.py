@@ -26,7 +26,14 @@ RUN_STATUSES = {
     "blocked": "受阻停止",  # the platform showed a login wall, a captcha or an empty page
 }
 
-SOURCE_STATES = {"ok": "正常", "empty": "空页面", "login_wall": "需要登录", "captcha": "验证码", "blocked": "被拦截"}
+SOURCE_STATES = {
+    "ok": "正常",
+    "empty": "空页面",
+    "login_wall": "需要登录",
+    "captcha": "验证码",
+    "parser_failure": "解析失败",
+    "blocked": "被拦截",
+}
 
 FAILURE_REASONS = {
     "timeout": "超时",

@@ -30,7 +30,13 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+RUN_STATUSES = (
+    "running",
+    "finished",
+    "failed",
+    "interrupted",
+    "blocked",
+)  # blocked: a platform's login wall or captcha
 SOURCE_STATES = ("ok", "login_wall", "captcha", "empty", "parser_failure", "blocked")
 USER_ROLES = ("analyst", "supervisor")
 HIT_STATUSES = ("new", "confirmed", "dismissed")

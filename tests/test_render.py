@@ -133,3 +133,56 @@ def test_a_static_page_does_not_start_the_browser(crawled: Any) -> None:
     with crawled["sessions"]() as s:
         health = dict(s.get_one(CrawlRun, summary.run_id).health)
     assert "rendered_pages" not in health and not health.get("browser_launches")
+
+
+def site_spider(render: dict[str, Any]) -> Any:
+    from scrapy.utils.test import get_crawler
+
+    from spiders.site import SiteSpider
+
+    settings = {"TOUTHUNT_SOURCE": {"name": "s", "start_urls": ["http://www.a.cn/"]}, "TOUTHUNT_RENDER": render}
+    return SiteSpider.from_crawler(get_crawler(SiteSpider, settings))
+
+
+def static_response(url: str, html: str) -> Any:
+    from scrapy.http import HtmlResponse, Request
+
+    meta = {"th_depth": 0, "th_hops": 0, "th_referer": None, "th_url": url}
+    request = Request(url, meta=meta)
+    return HtmlResponse(url, body=html.encode(), request=request, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def test_auto_renders_only_script_built_pages_and_keeps_the_static_copy_if_rendering_fails() -> None:
+    from scrapy.http import Request
+    from twisted.python.failure import Failure
+
+    from crawler.items import PageItem
+
+    spider = site_spider({"policy": "auto", "max_pages": 1, "settle_ms": 0, "block_resources": ["image"]})
+    plain_page = list(spider.parse(static_response("http://www.a.cn/", f"<body>{LONG}</body>")))
+    assert [type(x) for x in plain_page] == [PageItem] and not plain_page[0].rendered
+    built = "<body><div id=app></div><script src=/app.js></script><a href='/b'>b</a></body>"
+    out = list(spider.parse(static_response("http://www.a.cn/app", built)))
+    assert len(out) == 1 and isinstance(out[0], Request) and out[0].meta["playwright"] is True
+    assert out[0].meta["th_render"] == "empty_body" and out[0].dont_filter
+    # the run's rendering budget (1) is spent: the next script-built page keeps its static copy
+    again = list(spider.parse(static_response("http://www.a.cn/app2", built)))
+    assert isinstance(again[0], PageItem) and not again[0].rendered
+    # rendering failed: the static copy is emitted, and its links are followed
+    failure = Failure(RuntimeError("browser crashed"))
+    failure.request = out[0]  # type: ignore[attr-defined]
+    kept = list(spider.on_error(failure))
+    assert (
+        isinstance(kept[0], PageItem)
+        and kept[0].url == "http://www.a.cn/app"
+        and kept[0].links == ["http://www.a.cn/b"]
+    )
+    assert spider.crawler.stats.get_value("touthunt/health/render_failed") == 1
+
+
+def test_always_sends_every_request_through_the_browser_and_never_fetches_statically() -> None:
+    spider = site_spider({"policy": "always", "max_pages": 5, "settle_ms": 0})
+    request = spider._request("http://www.a.cn/", depth=0, hops=0, referer=None)
+    assert request.meta["playwright"] is True and request.meta["th_render"] == "always"
+    never = site_spider({})
+    assert "playwright" not in never._request("http://www.a.cn/", depth=0, hops=0, referer=None).meta
