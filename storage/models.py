@@ -30,13 +30,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RUN_STATUSES = (
-    "running",
-    "finished",
-    "failed",
-    "interrupted",
-    "blocked",
-)  # blocked: a platform's login wall or captcha
+# blocked: stopped by a platform's login wall, captcha or empty page (see spiders/platform.py)
+RUN_STATUSES = ("running", "finished", "failed", "interrupted", "blocked")
 SOURCE_STATES = ("ok", "login_wall", "captcha", "empty", "parser_failure", "blocked")
 USER_ROLES = ("analyst", "supervisor")
 HIT_STATUSES = ("new", "confirmed", "dismissed")
