@@ -186,3 +186,29 @@ def test_always_sends_every_request_through_the_browser_and_never_fetches_static
     assert request.meta["playwright"] is True and request.meta["th_render"] == "always"
     never = site_spider({})
     assert "playwright" not in never._request("http://www.a.cn/", depth=0, hops=0, referer=None).meta
+
+
+@pytest.mark.parametrize("screenshot", [False, True])
+def test_images_are_aborted_unless_a_screenshot_is_wanted(screenshot: bool, tmp_path: Path) -> None:
+    import asyncio
+
+    from playwright.async_api import async_playwright
+    from scrapy.http import Request
+
+    from crawler.browser import launch_options
+    from crawler.rendering import init_page
+
+    async def visit(config: Config) -> None:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options(config))
+            page = await browser.new_page()
+            meta = {"th_block": ("image", "font", "media"), "th_screenshot": screenshot}
+            await init_page(page, Request("http://m.hzyuyue-bang.com/kefu.html", meta=meta))
+            await page.goto("http://m.hzyuyue-bang.com/kefu.html")
+            await browser.close()
+
+    with ReplayWeb() as web:
+        asyncio.run(visit(parse_config({"network": {"proxy": web.proxy_url}}, base_dir=tmp_path)))
+        urls = [url for _method, url, _status in web.requests_log]
+    assert "http://m.hzyuyue-bang.com/js/kf.js" in urls
+    assert ("http://m.hzyuyue-bang.com/img/ewm.png" in urls) is screenshot

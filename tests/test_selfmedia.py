@@ -331,3 +331,15 @@ def test_self_media_config_errors_name_the_key(source: dict[str, Any], message: 
     with pytest.raises(ConfigError) as info:
         parse_config({"sources": [source]})
     assert message in str(info.value)
+
+
+def test_crawl_output_says_the_platform_blocked_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from crawler.cli import print_run
+
+    summary = RunSummary(
+        run_id=7, source="weibo-guahao", status="blocked", pages_fetched=3, pages_stored=3, hits_new=1, errors=0,
+        error_reasons={}, log_file=tmp_path / "crawl.log", message=None, source_state="captcha",
+    )  # fmt: skip
+    print_run(summary)
+    out = capsys.readouterr().out
+    assert "运行 #7 受阻停止" in out and "平台拦截 (验证码)" in out and "未尝试绕过" in out
