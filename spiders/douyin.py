@@ -49,7 +49,7 @@ class DouyinSpider(PlatformSpider):
             if match and match.group(1) not in seen:
                 seen.append(match.group(1))
         if not seen:
-            self.crawler.stats.inc_value("touthunt/health/empty_result_pages")
+            self.no_results(response, text)
         for aweme_id in seen:
             request = self.post_request(
                 f"{self.base_url}/video/{aweme_id}", self.parse_video, video=aweme_id, referer=response.url

@@ -34,6 +34,8 @@ from spiders.site import failure_reason
 
 log = logging.getLogger(__name__)
 BLOCK_STATES = ("login_wall", "captcha", "empty")
+# what platforms say when a search finds nothing (anything else without entries is a parser failure)
+NO_RESULTS_MARKERS = ("没有找到", "暂无", "无结果", "未找到", "抱歉")
 MAX_POST_CHARS = 200_000
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -175,6 +177,26 @@ class PlatformSpider(scrapy.Spider):
 
     def parse_results(self, response: Response, text: str) -> Iterator[Any]:
         raise NotImplementedError
+
+    def no_results(self, response: Response, text: str) -> None:
+        """A result page with no entry: the platform's "nothing found" message, or markup the parser no
+        longer understands (reported as a parser failure, not as zero results)."""
+        visible = html_to_text(text)[1]
+        if any(marker in visible for marker in NO_RESULTS_MARKERS):
+            self.crawler.stats.inc_value("touthunt/health/no_result_pages")
+        else:
+            self.parser_failure(response.url, "no result entry found on a result page (changed markup?)")
+
+    def parser_failure(self, url: str, detail: str) -> None:
+        self.crawler.stats.inc_value("touthunt/health/parser_failures")
+        log.warning("%s parser failure at %s: %s", self.kind, url, detail)
+
+    def closed(self, reason: str) -> None:
+        """Runs before the run is recorded: a run whose result pages could not be parsed and that found no
+        post is a parser failure, not an empty result."""
+        stats = self.crawler.stats
+        if reason == "finished" and not self.posts_requested and stats.get_value("touthunt/health/parser_failures"):
+            stats.set_value("touthunt/source_state", "parser_failure")
 
     def page_item(
         self, response: Response, page_html: str, *, url: str | None = None, stable_url: str = "", depth: int = 1

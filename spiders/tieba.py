@@ -44,7 +44,7 @@ class TiebaSpider(PlatformSpider):
         root = parse_html(text)
         posts = root.xpath("//div[@class='s_post']") if root is not None else []
         if not posts:
-            self.crawler.stats.inc_value("touthunt/health/empty_result_pages")
+            self.no_results(response, text)
         for post in posts:
             links = post.xpath(".//span[@class='p_title']/a")
             if not links:

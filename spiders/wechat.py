@@ -74,7 +74,7 @@ class WechatSpider(PlatformSpider):
         root = parse_html(text)
         items = root.xpath("//ul[contains(@class, 'news-list')]/li") if root is not None else []
         if not items:
-            self.crawler.stats.inc_value("touthunt/health/empty_result_pages")
+            self.no_results(response, text)
         for li in items:
             hrefs = li.xpath(".//div[contains(@class, 'txt-box')]/h3/a/@href")
             if not hrefs:

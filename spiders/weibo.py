@@ -69,10 +69,10 @@ class WeiboSpider(PlatformSpider):
         try:
             data = json.loads(text)
         except ValueError:
-            yield self.failure(response.url, "parser_failure", "the search endpoint answered something not JSON")
+            self.parser_failure(response.url, "the search endpoint answered something other than JSON")
             return
         if not isinstance(data, dict) or data.get("ok") != 1:
-            self.crawler.stats.inc_value("touthunt/health/empty_result_pages")
+            self.crawler.stats.inc_value("touthunt/health/no_result_pages")  # ok 0: nothing (more) found
             return
         for mblog in mblogs(data):
             mid = str(mblog.get("mid") or mblog.get("id") or "")

@@ -55,7 +55,7 @@ class XiaohongshuSpider(PlatformSpider):
             if request is not None:
                 yield request
         if not seen:
-            self.crawler.stats.inc_value("touthunt/health/empty_result_pages")
+            self.no_results(response, text)
 
     def parse_note(self, response: Response) -> Iterator[Any]:
         text = self.decoded(response)

@@ -33,6 +33,8 @@ RUNS = [
     ("tieba", "tieba", ["瀚州挂号"]),
     ("tieba-captcha", "tieba", ["专家号"]),
     ("tieba-login", "tieba", ["黄牛"]),
+    ("tieba-redesign", "tieba", ["陪诊"]),
+    ("tieba-none", "tieba", ["瀚州加号黄牛"]),
     ("xhs", "xiaohongshu", ["瀚州挂号"]),
     ("xhs-login", "xiaohongshu", ["专家号"]),
     ("xhs-captcha", "xiaohongshu", ["黄牛"]),
@@ -197,6 +199,14 @@ def test_tieba_threads_from_gbk_search_pages(crawled: Any) -> None:
 def test_tieba_security_check_and_login_page_stop_the_run(crawled: Any) -> None:
     assert_blocked(crawled, "tieba-captcha", "captcha", "wappass.baidu.com/static/captcha/tuxing.html")
     assert_blocked(crawled, "tieba-login", "login_wall", "passport.baidu.com/v2/")
+
+
+def test_changed_markup_is_a_parser_failure_not_zero_results(crawled: Any) -> None:
+    redesign, none = run_row(crawled, "tieba-redesign"), run_row(crawled, "tieba-none")
+    assert redesign.status == "finished" and redesign.source_state == "parser_failure"
+    assert redesign.health["parser_failures"] == 1
+    assert none.status == "finished" and none.source_state == "empty" and none.health["no_result_pages"] == 1
+    assert "parser_failures" not in none.health
 
 
 def test_xiaohongshu_notes_are_rendered_and_keep_their_stable_url(crawled: Any) -> None:
