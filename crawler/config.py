@@ -127,7 +127,8 @@ class SourceConfig(_Section):
     render: Literal["default", "auto", "always", "never"] = Field(
         "default",
         description="Rendering in the browser: `always`, `never`, `auto` (only pages that look script-built), "
-        "`default` (use `browser.render`). xiaohongshu and douyin always render.",
+        "`default` (use `browser.render`). For site sources; xiaohongshu and douyin always render, the other "
+        "self-media kinds never do.",
     )
     selfmedia: SelfMediaOptions | None = Field(
         None, description="Queries and bounds of a self-media source (required for the self-media kinds)."

@@ -28,7 +28,8 @@ from scrapy.http import Request, Response
 from scrapy_playwright.page import PageMethod
 
 from crawler.browser import launch_options
-from crawler.config import Config, SourceConfig
+from crawler.config import SELF_MEDIA_KINDS, Config, SourceConfig
+from crawler.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,12 @@ MEMORY_SAMPLE_SECONDS = 1.0
 
 
 def render_policy(config: Config, source: SourceConfig) -> str:
-    """``always``, ``auto`` or ``never`` for this source."""
+    """``always``, ``auto`` or ``never`` for this source. Xiaohongshu and Douyin only exist in the browser;
+    the other self-media kinds read static pages and JSON."""
     if source.kind in BROWSER_KINDS:
         return "always"
+    if source.kind in SELF_MEDIA_KINDS:
+        return "never"
     return config.browser.render if source.render == "default" else source.render
 
 
@@ -50,11 +54,19 @@ def render_settings(config: Config, source: SourceConfig) -> dict[str, Any]:
     policy = render_policy(config, source)
     if policy == "never":
         return {}
+    try:
+        options = launch_options(config)
+    except ConfigError as exc:
+        if policy == "always":
+            raise
+        # auto: a missing browser must not stop static crawling; the log says what is lost
+        log.warning("%s; source %s is crawled without rendering script-built pages", exc, source.name)
+        return {}
     browser = config.browser
     return {
         "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(config),
+        "PLAYWRIGHT_LAUNCH_OPTIONS": options,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": browser.navigation_timeout_seconds * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, min(config.network.concurrency, browser.pages_per_context)),
         "TOUTHUNT_RENDER": {

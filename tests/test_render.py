@@ -62,6 +62,22 @@ def test_policy_and_settings_follow_the_source(tmp_path: Path) -> None:
     assert "DOWNLOAD_HANDLERS" not in static and "TOUTHUNT_RENDER" not in static  # Playwright is never loaded
 
 
+def test_without_chromium_auto_crawls_statically_and_always_is_an_error(tmp_path: Path) -> None:
+    from crawler.errors import ConfigError
+
+    source = {"name": "s", "start_urls": ["http://www.a.cn/"]}
+    config = parse_config(
+        {"browser": {"executable_path": str(tmp_path / "no-chromium")}, "sources": [source, {**source, "name": "a",
+         "render": "always"}, {"name": "w", "kind": "weibo", "selfmedia": {"queries": ["x"]}}]},
+        base_dir=tmp_path,
+    )  # fmt: skip
+    auto, always, weibo = config.sources
+    assert "DOWNLOAD_HANDLERS" not in build_settings(config, auto, run_id=None, log_file=None)
+    with pytest.raises(ConfigError, match=r"browser\.executable_path"):
+        build_settings(config, always, run_id=None, log_file=None)
+    assert render_policy(config, weibo) == "never"
+
+
 def crawl_config(tmp: Path, proxy: str, sources: list[dict[str, Any]], **browser: Any) -> Config:
     path = tmp / "config.yaml"
     data = {
