@@ -138,13 +138,16 @@ class PlatformSpider(scrapy.Spider):
     # --- responses --------------------------------------------------------------------------------------
 
     def decoded(self, response: Response) -> str:
+        """The answer as text (GBK and friends decoded as the site spider does); "" for a binary body."""
         if response.meta.get("playwright"):
+            response.meta["th_encoding"] = response.encoding
             return response.text
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         try:
-            return decode_body(response.body, content_type)[0]
+            text, response.meta["th_encoding"] = decode_body(response.body, content_type)
         except UndecodableBody:
             return ""
+        return text
 
     def block_state(self, response: Response, text: str) -> str | None:
         """``login_wall``, ``captcha`` or ``empty`` when the answer is a block, else None."""
@@ -215,7 +218,7 @@ class PlatformSpider(scrapy.Spider):
             final_url=final,
             http_status=response.status,
             html=page_html,
-            encoding=response.encoding if rendered else "utf-8",
+            encoding=response.meta.get("th_encoding", "utf-8"),
             fetched_at=datetime.now(UTC),
             depth=depth,
             redirect_chain=[*response.meta.get("redirect_urls", []), response.url]

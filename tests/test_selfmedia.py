@@ -194,6 +194,7 @@ def test_tieba_threads_from_gbk_search_pages(crawled: Any) -> None:
     tids = ("8911230044", "8912345670", "8912345688", "8912345702")
     assert_pages_match_truth(pages, [f"http://tieba.baidu.com/p/{tid}" for tid in tids])
     assert pages["http://tieba.baidu.com/p/8912345670"].stable_url == "https://tieba.baidu.com/p/8912345670"
+    assert pages["http://tieba.baidu.com/p/8912345670"].encoding in ("gbk", "gb18030")  # decoded as GBK
 
 
 def test_tieba_security_check_and_login_page_stop_the_run(crawled: Any) -> None:
