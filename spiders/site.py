@@ -172,7 +172,7 @@ class SiteSpider(scrapy.Spider):
 
     def _render_again(self, response: Response, static: PageItem, reason: str) -> Request:
         """The same page through the browser; the static copy rides along in case rendering fails."""
-        self.crawler.stats.inc_value(f"touthunt/render/requested/{reason}")
+        self.crawler.stats.inc_value(f"touthunt/health/render_because_{reason}")
         log.debug("rendering %s in the browser (%s)", response.url, reason)
         meta = {k: v for k, v in response.meta.items() if k.startswith("th_")}
         meta["th_redirect_urls"] = response.meta.get("redirect_urls") or []

@@ -137,6 +137,8 @@ def test_rendering_blocks_images_loads_scripts_and_recycles_contexts(crawled: An
         run = s.get_one(CrawlRun, crawled["rendered"].run_id)
         health = dict(run.health)
     assert health["rendered_pages"] == 4
+    assert health["render_because_script_contact"] == 1 and health["render_because_empty_body"] == 1
+    assert health["render_because_document_write"] == 1 and health["render_because_noscript"] == 1
     assert health["render_aborted_image"] >= 1
     assert health["render_contexts_recycled"] >= 1  # 4 pages, 2 per context
     assert health["browser_launches"] == 1
