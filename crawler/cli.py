@@ -24,7 +24,7 @@ from crawler.config import Config
 from crawler.errors import ConfigError
 from crawler.graph_cli import clusters
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
-from crawler.labels import RUN_STATUSES, failure_label
+from crawler.labels import RUN_STATUSES, SOURCE_STATES, failure_label
 from crawler.lexicon_cli import lexicon
 from crawler.referrals_cli import COMMANDS as REFERRAL_COMMANDS
 from crawler.runner import RunSummary, run_source
@@ -65,6 +65,9 @@ def print_run(summary: RunSummary, out: TextIO | None = None) -> None:
         f"入库 {summary.pages_stored} 页, 新命中 {summary.hits_new} 条; 失败/丢弃: {reasons}",
         file=out,
     )
+    if summary.source_state in ("login_wall", "captcha", "blocked") or summary.status == "blocked":
+        state = SOURCE_STATES.get(summary.source_state or "", summary.source_state)
+        click.echo(f"    平台拦截 ({state})，本次运行已停止；未尝试绕过。", file=out)
     if summary.message:
         click.echo(f"    {summary.message}", file=out)
     click.echo(f"    日志: {summary.log_file}", file=out)

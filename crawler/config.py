@@ -213,13 +213,38 @@ class ClassifiedsConfig(_Section):
         return self
 
 
+SELF_MEDIA_KINDS = ("wechat", "weibo", "tieba", "xiaohongshu", "douyin")
+RenderPolicy = Literal["auto", "always", "never"]
+
+
+class SelfMediaOptions(_Section):
+    """Options of the self-media kinds (wechat, weibo, tieba, xiaohongshu, douyin): what to search for and how
+    far; the platform's own limits (delay, concurrency, cookie file, address) are under ``platforms``."""
+
+    queries: tuple[str, ...] = Field(
+        ..., min_length=1, description="Search terms run on the platform's public search (one search per term)."
+    )
+    max_pages: int = Field(2, ge=1, le=20, description="Result pages read per query at most.")
+    max_posts: int = Field(40, ge=1, le=2000, description="Posts fetched per run at most (over all queries).")
+
+    @field_validator("queries")
+    @classmethod
+    def _check_queries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for query in value:
+            if not query.strip() or len(query) > 100:
+                raise ValueError(f"{query!r}: a query is 1 to 100 characters")
+        return value
+
+
 class SourceConfig(_Section):
     name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Unique source name (ASCII).")
-    kind: Literal["site", "search", "classifieds"] = Field(
+    kind: Literal["site", "search", "classifieds", "wechat", "weibo", "tieba", "xiaohongshu", "douyin"] = Field(
         "site",
         description="Source kind. `site`: crawl from start URLs following links; `search`: run keyword queries on "
         "search engines and crawl the results (settings in `search`); `classifieds`: list-and-detail sites read "
-        "with selectors (settings in `classifieds`).",
+        "with selectors (settings in `classifieds`); `wechat` (WeChat public-account articles through Sogou's "
+        "WeChat search), `weibo` (m.weibo.cn search), `tieba` (Baidu Tieba search), `xiaohongshu`, `douyin` (in "
+        "the browser): run `selfmedia.queries` on the platform.",
     )
     start_urls: tuple[str, ...] = Field(
         (), description="URLs the crawl starts from (site and classifieds kinds; list pages for classifieds)."
@@ -242,6 +267,15 @@ class SourceConfig(_Section):
         (), description="The source's own domains. Empty: the registrable domains of the start URLs."
     )
     obey_robots: bool = Field(True, description="Honour robots.txt for this source (recorded on each run).")
+    render: Literal["default", "auto", "always", "never"] = Field(
+        "default",
+        description="Rendering in the browser: `always`, `never`, `auto` (only pages that look script-built), "
+        "`default` (use `browser.render`). For site sources; xiaohongshu and douyin always render, the other "
+        "self-media kinds never do.",
+    )
+    selfmedia: SelfMediaOptions | None = Field(
+        None, description="Queries and bounds of a self-media source (required for the self-media kinds)."
+    )
     schedule: str = Field("0 6 * * *", description="When the scheduler runs this source (cron text, 5 fields).")
     enabled: bool = Field(True, description="A disabled source is kept in the file but never crawled.")
     search: SearchConfig | None = Field(None, description="Settings of a `search` source (only for that kind).")
@@ -273,6 +307,13 @@ class SourceConfig(_Section):
                 raise ValueError(f"{block}: only allowed with kind: {block} (this source is kind: {self.kind})")
         if self.kind in blocks and blocks[self.kind] is None:
             raise ValueError(f"{self.kind}: a source of kind {self.kind} needs a `{self.kind}:` block")
+        if self.kind in SELF_MEDIA_KINDS and self.selfmedia is None:
+            raise ValueError(f"selfmedia: required key is missing (a {self.kind} source needs its queries)")
+        if self.kind not in SELF_MEDIA_KINDS and self.selfmedia is not None:
+            raise ValueError(
+                f"selfmedia: only allowed with the self-media kinds ({', '.join(SELF_MEDIA_KINDS)}); "
+                f"this source is kind: {self.kind}"
+            )
         if self.kind in ("site", "classifieds") and not self.start_urls:
             raise ValueError(f"start_urls: a source of kind {self.kind} needs at least one start URL")
         if self.kind == "search":
@@ -324,6 +365,73 @@ class BrowserConfig(_Section):
         ge=1,
         le=10000,
         description="Pages rendered in one browser context before it is closed and a new one opened.",
+    )
+    render: RenderPolicy = Field(
+        "auto",
+        description="How site sources use the browser unless a source says otherwise: `auto` re-requests through "
+        "the browser only pages that look script-built (contact written by script, empty body with scripts, "
+        "document.write, a noscript 'enable JavaScript' page); `always`; `never` (no browser is started).",
+    )
+    settle_ms: int = Field(
+        500, ge=0, le=10000, description="After a page loads, wait at most this long for the network to go quiet."
+    )
+    block_resources: tuple[str, ...] = Field(
+        ("image", "font", "media"),
+        description="Playwright resource types aborted while rendering (unless a screenshot is wanted).",
+    )
+    max_rendered_pages: int = Field(
+        2000, ge=1, le=100000, description="Pages rendered per crawl run at most; later ones keep the static copy."
+    )
+    memory_ceiling_mb: int = Field(
+        1536,
+        ge=128,
+        le=65536,
+        description="Peak memory (MiB, proportional set size: shared pages divided among Chromium's processes) "
+        "the browser process tree may reach; checked by bench/bench_render.py; each run records its peak "
+        "(`browser_peak_pss_mb`, and summed RSS as `browser_peak_rss_mb`) and warns above it.",
+    )
+
+
+class PlatformConfig(_Section):
+    base_url: str = Field(..., description="Address of the platform's public web (scheme and host).")
+    download_delay_seconds: float = Field(
+        ..., ge=0, le=600, description="Pause between two requests to the platform (politeness)."
+    )
+    concurrency: int = Field(1, ge=1, le=8, description="Requests in flight at once to the platform.")
+    cookie_file: str = Field(
+        "",
+        description="Cookie file the analyst exported from a browser (Netscape cookies.txt or JSON), relative to "
+        "the config file; sent with the platform's requests. Never a password. Empty: no cookies.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or value.rstrip("/").count("/") != 2:
+            raise ValueError("must be scheme and host only, like https://m.weibo.cn")
+        return value.rstrip("/")
+
+
+def _platform(base_url: str, delay: float) -> Any:
+    return lambda: PlatformConfig(base_url=base_url, download_delay_seconds=delay)
+
+
+class PlatformsConfig(_Section):
+    wechat: PlatformConfig = Field(
+        default_factory=_platform("https://weixin.sogou.com", 20.0),
+        description="WeChat articles through Sogou's WeChat search (articles on mp.weixin.qq.com).",
+    )
+    weibo: PlatformConfig = Field(
+        default_factory=_platform("https://m.weibo.cn", 10.0), description="Weibo's mobile web JSON endpoints."
+    )
+    tieba: PlatformConfig = Field(
+        default_factory=_platform("https://tieba.baidu.com", 8.0), description="Baidu Tieba search."
+    )
+    xiaohongshu: PlatformConfig = Field(
+        default_factory=_platform("https://www.xiaohongshu.com", 30.0), description="Xiaohongshu (in the browser)."
+    )
+    douyin: PlatformConfig = Field(
+        default_factory=_platform("https://www.douyin.com", 30.0), description="Douyin (in the browser)."
     )
 
 
@@ -444,6 +552,9 @@ class Config(_Section):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig, description="How pages become hits.")
     images: ImagesConfig = Field(default_factory=ImagesConfig, description="Reading images (QR, OCR).")
     browser: BrowserConfig = Field(default_factory=BrowserConfig, description="The headless browser.")
+    platforms: PlatformsConfig = Field(
+        default_factory=PlatformsConfig, description="Self-media platforms: addresses, rate limits, cookie files."
+    )
     referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, description="Referral exports.")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="Evidence capture.")
     recheck: RecheckConfig = Field(default_factory=RecheckConfig, description="Take-down re-checks.")

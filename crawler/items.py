@@ -27,6 +27,8 @@ class PageItem:
     redirect_chain: list[str] = field(default_factory=list)
     referer: str | None = None
     links: list[str] = field(default_factory=list)  # outgoing http(s) links, page order, unique
+    stable_url: str = ""  # a self-media post's permanent address when `url` is a temporary link
+    rendered: bool = False  # the html is the DOM after JavaScript ran in the browser
     # Set by the pipelines
     title: str = ""
     text: str = ""

@@ -28,7 +28,13 @@ RECHECK_OUTCOMES = {
     "unreachable": "无法访问",
 }
 
-RUN_STATUSES = {"running": "运行中", "finished": "已完成", "failed": "失败", "interrupted": "已中断"}
+RUN_STATUSES = {
+    "running": "运行中",
+    "finished": "已完成",
+    "failed": "失败",
+    "interrupted": "已中断",
+    "blocked": "受阻停止",  # the platform showed a login wall, a captcha or an empty page
+}
 
 FAILURE_REASONS = {
     "timeout": "超时",
@@ -44,14 +50,17 @@ FAILURE_REASONS = {
     "parser_failure": "结果页解析失败",
     "redirect_expired": "跳转链接失效",
     "captcha": "验证码拦截",
+    "link_expired": "链接已过期",
+    "link_unreadable": "跳转链接无法解析",
 }
 
+# What a run saw of its source (CrawlRun.source_state); the coverage line and the commands name it so.
 SOURCE_STATES = {
     "ok": "正常",
     "empty": "无内容",
     "login_wall": "需要登录",
     "captcha": "验证码拦截",
-    "parser_failure": "解析失败(页面结构可能已变)",
+    "parser_failure": "解析失败 (页面结构可能已变)",
     "blocked": "被拦截",
 }
 
@@ -66,14 +75,3 @@ def failure_label(reason: str) -> str:
     if reason.startswith("http_"):
         return f"HTTP {reason.removeprefix('http_')} 错误"
     return FAILURE_REASONS.get(reason, reason)
-
-
-# What a run saw of its source (CrawlRun.source_state), as the coverage line names it.
-SOURCE_STATE_LABELS = {
-    "ok": "正常",
-    "login_wall": "需要登录",
-    "captcha": "出现验证码",
-    "empty": "页面为空",
-    "parser_failure": "页面结构变化 (解析失败)",
-    "blocked": "被封锁",
-}

@@ -14,11 +14,7 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
-from spiders.classifieds import ClassifiedsSpider
-from spiders.search import SearchSpider
-from spiders.site import SiteSpider
-
-SPIDERS = {"site": SiteSpider, "search": SearchSpider, "classifieds": ClassifiedsSpider}
+from spiders.kinds import spider_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         os.environ.pop(var, None)
     process = CrawlerProcess(settings)
-    kind = settings.get("TOUTHUNT_SOURCE", {}).get("kind", "site")
-    process.crawl(SPIDERS[kind])
+    process.crawl(spider_for(settings.get("TOUTHUNT_SOURCE", {}).get("kind", "site")))
     process.start()
     return 0
 

@@ -32,6 +32,7 @@ class RunSummary:
     error_reasons: dict[str, int]
     log_file: Path
     message: str | None
+    source_state: str | None = None  # ok, empty, login_wall, captcha, blocked (see crawler/runrecorder.py)
 
 
 def _summary(run: CrawlRun, source: str, log_file: Path) -> RunSummary:
@@ -46,6 +47,7 @@ def _summary(run: CrawlRun, source: str, log_file: Path) -> RunSummary:
         error_reasons=dict(run.error_reasons or {}),
         log_file=log_file,
         message=run.message,
+        source_state=run.source_state,
     )
 
 

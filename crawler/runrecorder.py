@@ -72,6 +72,8 @@ def run_health(stats: dict[str, Any], obey_robots: bool | None) -> repository.Ru
 def run_status(finish_reason: str) -> str:
     if finish_reason == "finished":
         return "finished"
+    if finish_reason == "blocked":  # a platform answered with a login wall, a captcha or an empty page
+        return "blocked"
     if finish_reason in INTERRUPTED_REASONS:
         return "interrupted"
     return "failed"

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, SourceConfig
+from crawler.platforms import platform_settings
 from crawler.queries import expand_queries
+from crawler.rendering import ASYNCIO_REACTOR, render_settings
 from crawler.scoring import inputs_from_config
 
 ITEM_PIPELINES = {
@@ -30,6 +32,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.proxy.ProxyMiddleware": 740,
     # sees responses before Scrapy's RedirectMiddleware (600) so a loop fails with its own reason
     "crawler.redirectloop.RedirectLoopMiddleware": 650,
+    # browser contexts of at most browser.pages_per_context pages (inert when the source never renders)
+    "crawler.rendering.RenderMiddleware": 700,
 }
 
 EXTENSIONS = {
@@ -77,6 +81,8 @@ def build_settings(
         "LOG_FILE_APPEND": False,
         "LOGSTATS_INTERVAL": 60.0,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # scrapy-playwright needs the asyncio reactor; crawler.run installs it in the crawl's own process
+        "TWISTED_REACTOR": ASYNCIO_REACTOR,
         "TOUTHUNT_DATABASE_URL": config.database_url,
         "TOUTHUNT_DB_BUSY_TIMEOUT": config.database.busy_timeout_seconds,
         "TOUTHUNT_RUN_ID": run_id or 0,
@@ -94,4 +100,6 @@ def build_settings(
         "TOUTHUNT_STORE_BATCH": 50,
         "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
     }
+    settings.update(render_settings(config, source))
+    settings.update(platform_settings(config, source))
     return settings

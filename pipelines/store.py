@@ -41,6 +41,7 @@ def page_record(item: PageItem) -> repository.PageRecord:
         depth=item.depth,
         referer=item.referer,
         links=[(url, registrable_domain(host_of(url))) for url in item.links],
+        stable_url=item.stable_url or None,
     )
 
 

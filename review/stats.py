@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.hitlist import CHINA, day_bounds
-from crawler.labels import AUTHORITIES, RUN_STATUSES, SOURCE_STATE_LABELS, category_label
+from crawler.labels import AUTHORITIES, RUN_STATUSES, SOURCE_STATES, category_label
 from storage.models import CrawlRun, Hit, Page, ReferralExport, ReferralItem, Source, utcnow
 
 
@@ -47,7 +47,7 @@ def coverage(session: Session, configured: tuple[str, ...] = ()) -> list[SourceC
         if run.status in ("failed", "interrupted"):
             problems.append(f"运行{RUN_STATUSES.get(run.status, run.status)}")
         if run.source_state and run.source_state != "ok":
-            problems.append(SOURCE_STATE_LABELS.get(run.source_state, run.source_state))
+            problems.append(SOURCE_STATES.get(run.source_state, run.source_state))
         if run.status == "finished" and run.items == 0 and run.source_state != "empty":
             problems.append("没有抓到任何页面")
         result.append(SourceCoverage(name, run.id, run.status, tuple(problems), run.finished_at))

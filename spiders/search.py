@@ -53,7 +53,13 @@ class SearchSpider(SiteSpider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SearchSpider:
         source = SourceConfig.model_validate(crawler.settings.getdict("TOUTHUNT_SOURCE"))
-        spider = cls(source, crawler.settings.getlist("TOUTHUNT_QUERIES"), *args, **kwargs)
+        spider = cls(
+            source,
+            crawler.settings.getlist("TOUTHUNT_QUERIES"),
+            *args,
+            render=crawler.settings.getdict("TOUTHUNT_RENDER"),
+            **kwargs,
+        )
         spider._set_crawler(crawler)
         return spider
 

@@ -31,7 +31,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+# blocked: stopped by a platform's login wall, captcha or empty page (see spiders/platform.py)
+RUN_STATUSES = ("running", "finished", "failed", "interrupted", "blocked")
 SOURCE_STATES = ("ok", "login_wall", "captcha", "empty", "parser_failure", "blocked")
 USER_ROLES = ("analyst", "supervisor")
 HIT_STATUSES = ("new", "confirmed", "dismissed")
@@ -120,6 +121,8 @@ class Page(Base):
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
     url: Mapped[str] = mapped_column(String(2048))
     final_url: Mapped[str] = mapped_column(String(2048))
+    # a self-media post's permanent address, when the URL crawled was a temporary one (WeChat search links expire)
+    stable_url: Mapped[str | None] = mapped_column(String(2048))
     domain: Mapped[str] = mapped_column(String(255), index=True)
     registrable_domain: Mapped[str] = mapped_column(String(255), index=True)
     title: Mapped[str] = mapped_column(Text, default="")

@@ -47,6 +47,7 @@ class PageRecord:
     depth: int = 0
     referer: str | None = None
     links: list[tuple[str, str]] = field(default_factory=list)  # (url, registrable domain)
+    stable_url: str | None = None  # a post's permanent address beside a temporary crawled URL
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def upsert_pages(
             known[record.canonical_url] = page
         page.url = record.url
         page.final_url = record.final_url
+        page.stable_url = record.stable_url or page.stable_url
         page.domain = record.domain
         page.registrable_domain = record.registrable_domain
         page.title = record.title

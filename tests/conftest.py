@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from scrapy.utils.reactor import install_reactor
 
 from crawler.config import Config, load_config
+
+# The crawl processes run Twisted's asyncio reactor (crawler/settings.py); tests that build crawlers in this
+# process get the same one, whichever test happens to touch Twisted first.
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy")
 

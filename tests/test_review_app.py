@@ -255,7 +255,7 @@ def test_hit_list_shows_new_hits_first_with_clusters_together_and_coverage(env: 
     first, second = ids.index(env.hits["scalper"]), ids.index(env.hits["scalper2"])
     assert abs(first - second) == 1  # the two pages sharing a phone number are one cluster
     assert "运营团伙" in html and "mobile:13912345678" in html
-    assert "forum-hz" in html and "出现验证码" in html and "运行失败" in html  # degraded source named
+    assert "forum-hz" in html and "验证码拦截" in html and "运行失败" in html  # degraded source named
     hit = env.hits["tout"]
     client.post(f"/hits/{hit}/verdict", data={"verdict": "confirmed", "csrf": csrf_of(client)})
     assert listed_ids(client.get("/hits").text)[-1] == hit  # decided hits after the new ones

@@ -54,7 +54,7 @@ def test_search_and_classifieds_sources_validate_with_defaults() -> None:
             {**CLASSIFIEDS, "classifieds": {"list_item_selector": "li", "calendar_pattern": "(2026"}},
             "sources[0].classifieds.calendar_pattern: '(2026' is not allowed: not a regular expression",
         ),
-        ({"name": "x", "kind": "weibo", "start_urls": ["http://x.cn/"]}, "sources[0].kind: 'weibo' is not allowed"),
+        ({"name": "x", "kind": "forum", "start_urls": ["http://x.cn/"]}, "sources[0].kind: 'forum' is not allowed"),
     ],
 )
 def test_kind_errors_name_the_key(source: dict[str, Any], message: str) -> None:
