@@ -152,7 +152,7 @@ def test_lexicon_edit_shows_in_the_test_box(served: Served, page: Page) -> None:
 def test_dashboard_draws_charts(served: Served, page: Page) -> None:
     log_in(page, served)
     page.goto(f"{served.url}/dashboard")
-    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.locator("svg.chart")).to_have_count(7)
     expect(page.locator("svg.chart").first).to_be_visible()
     assert page.locator("svg.chart rect").count() > 10
 
