@@ -338,6 +338,9 @@ def test_dashboard_shows_takedowns_over_time_and_the_report_figures(env: Any) ->
     assert f"<title>{day3} 通信管理局: 1</title>" in chart
     assert f"<title>{day5} 网信部门: 1</title>" in chart
     assert chart.count("<rect") == 2 + 2  # two bars, two legend swatches
+    referred = re.search(r"<svg[^>]*aria-label=\"每日移交[^\"]*\".*?</svg>", html, re.S).group(0)
+    day6 = (today - timedelta(days=6)).isoformat()
+    assert f"<title>{day6} 通信管理局: 2</title>" in referred and f"<title>{day6} 网信部门: 1</title>" in referred
 
     table = re.search(r'<table class="precision" id="takedown-figures">.*?</table>', html, re.S).group(0)
     rows = re.findall(r"<tr><td>([^<]+)</td>((?:<td>[^<]*</td>)+)</tr>", table)
