@@ -1,8 +1,9 @@
 """The referral batch pages of the web app (移交批次): the list with a filter by authority and state and the
 number of confirmed hits waiting for each authority, one batch's items (target, ICP filing and bureau for
-miit, category, the authority's answer, the re-checks so far), and the actions: create a batch (analyst),
-approve a draft (supervisor only: the button is not shown to analysts and the POST answers 403), mark an
-approved batch sent, discard a draft, export the package and download its files.
+miit, category, whether evidence was captured, the authority's answer, the re-checks so far), and the
+actions: create a batch (analyst), approve a draft (supervisor only: the button is not shown to analysts
+and the POST answers 403), mark an approved batch sent, discard a draft, export the package and download
+its files.
 
 Every action is a POST with the session's CSRF token and goes through ``referrals.batches`` or
 ``referrals.package.export_batch``, which check the state, the account's role and write the audit event; this
@@ -35,6 +36,7 @@ from referrals.package import export_batch
 from referrals.platforms import load_platforms
 from referrals.report import Figures, count_referral, fate_of
 from referrals.routing import AUTHORITY_CODES, IcpRouting, icp_for_domain
+from referrals.sheets import evidence_by_hit
 from storage import audit
 from storage.models import Recheck, ReferralBatch, ReferralItem
 
@@ -76,6 +78,7 @@ class ItemView:
     fate: str  # key of FATES, "" while the batch was not sent
     rechecks: list[Recheck]
     icp: IcpRouting | None  # miit only
+    has_evidence: bool  # a kept evidence capture exists (the export packs it)
 
 
 def batch_figures(batch: ReferralBatch) -> Figures:
@@ -146,13 +149,14 @@ def register(app: FastAPI, state: App) -> None:
                 .where(ReferralItem.batch_id == batch.id)
                 .options(selectinload(ReferralItem.rechecks))
             ).all()
+            captured = evidence_by_hit(db, [item.hit_id for item in batch.items])
             icp: dict[str, IcpRouting] = {}
             items = []
             for item in batch.items:
                 if batch.authority == "miit" and item.target not in icp:
                     icp[item.target] = icp_for_domain(db, item.target)
                 fate = fate_of(item, batch.sent_at).state if batch.sent_at is not None else ""
-                items.append(ItemView(item, fate, list(item.rechecks), icp.get(item.target)))
+                items.append(ItemView(item, fate, list(item.rechecks), icp.get(item.target), item.hit_id in captured))
             return state.render(
                 request,
                 "batch.html",
@@ -160,6 +164,7 @@ def register(app: FastAPI, state: App) -> None:
                 items=items,
                 figures=batch_figures(batch),
                 files=exported_files(export_root(state), batch.number),
+                without_evidence=[v.item.hit_id for v in items if not v.has_evidence],
                 BATCH_STATUSES=BATCH_STATUSES,
                 RECHECK_OUTCOMES=RECHECK_OUTCOMES,
                 FATES=FATES,

@@ -24,7 +24,7 @@ from referrals.platforms import load_platforms
 from referrals.report import build_report
 from review.app import create_app
 from review.batchpages import EXPORT_FOLDER
-from storage.models import AuditEvent, Hit, Identifier, Recheck, ReferralBatch, ReferralItem, utcnow
+from storage.models import AuditEvent, EvidenceRecord, Hit, Identifier, Recheck, ReferralBatch, ReferralItem, utcnow
 from storage.verdicts import record_verdicts
 from tests.review_seed import XSS_URL, seed
 
@@ -177,6 +177,8 @@ def test_batch_detail_shows_targets_icp_bureau_and_rechecks(env: Any) -> None:
                     reason="same_content", http_status=200),
             Recheck(item_id=first.id, checked_at=sent + timedelta(days=3), outcome="removed", reason="http_404",
                     http_status=404),
+            EvidenceRecord(hit_id=env.hits["scalper"], kind="capture", folder="2026/11/01/H000001", url="http://x/",
+                           final_url="http://x/", http_status=200, manifest_sha256="0" * 64, file_count=3),
         ])  # fmt: skip
     client, _token = signed_in(env)
     html = client.get(f"/batches/{number}").text
@@ -186,6 +188,8 @@ def test_batch_detail_shows_targets_icp_bureau_and_rechecks(env: Any) -> None:
     assert "仍在线" in html and "已删除" in html and "http_404 HTTP 404" in html
     assert "已删除/关闭 1，仍在线 0，待复查 1" in html
     assert "尚未复查" in html
+    # only the first page's evidence was captured: what the evidence zip will lack is said before approving
+    assert f"1 条命中尚无取证文件（命中 #{env.hits['scalper2']}）" in html and html.count(">无取证<") == 1
     assert 'id="approve-button"' not in html and 'id="send-button"' not in html  # sent: no more transitions
     missing = client.get("/batches/HZWJS-miit-1999-001")
     assert missing.status_code == 400 and "没有编号为 HZWJS-miit-1999-001 的移交批次" in missing.text
