@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -96,18 +97,20 @@ def fate_of(item: ReferralItem, sent_at: datetime) -> Fate:
     return Fate("pending")
 
 
-def sent_items(session: Session, start: datetime | None = None, end: datetime | None = None) -> list[ReferralItem]:
+def sent_items(
+    session: Session, start: datetime | None = None, end: datetime | None = None, *, with_hits: bool = True
+) -> list[ReferralItem]:
     """Referral items of batches sent in [start, end) (every sent batch when unbounded), with their
-    re-checks, batch and hit (page, source) loaded; each one's fate is ``fate_of(item, item.batch.sent_at)``."""
+    re-checks, batch and (``with_hits``) hit, page and source loaded; each one's fate is
+    ``fate_of(item, item.batch.sent_at)``."""
+    loads = [selectinload(ReferralItem.rechecks), selectinload(ReferralItem.batch)]
+    if with_hits:
+        loads.append(selectinload(ReferralItem.hit).selectinload(Hit.page).selectinload(Page.source))
     stmt = (
         select(ReferralItem)
         .join(ReferralBatch, ReferralBatch.id == ReferralItem.batch_id)
         .where(ReferralBatch.sent_at.is_not(None))
-        .options(
-            selectinload(ReferralItem.rechecks),
-            selectinload(ReferralItem.batch),
-            selectinload(ReferralItem.hit).selectinload(Hit.page).selectinload(Page.source),
-        )
+        .options(*loads)
         .order_by(ReferralItem.id)
     )
     if start is not None:
@@ -126,14 +129,12 @@ def count_referral(fate: Fate, *groups: Figures) -> None:
             figures.days_to_removal.append(fate.days)
 
 
-def referral_figures(
-    session: Session, start: datetime | None = None, end: datetime | None = None
-) -> tuple[Figures, dict[str, Figures]]:
-    """Referred / removed / still online / pending and days to removal of the batches sent in [start, end)
-    (all of them when unbounded): in total and per authority (every authority listed)."""
+def referral_figures(items: Iterable[ReferralItem]) -> tuple[Figures, dict[str, Figures]]:
+    """Referred / removed / still online / pending and days to removal of ``items`` (from ``sent_items``): in
+    total and per authority (every authority listed)."""
     total = Figures()
     by_authority: dict[str, Figures] = {code: Figures() for code in AUTHORITIES}
-    for item in sent_items(session, start, end):
+    for item in items:
         assert item.batch is not None and item.batch.sent_at is not None
         count_referral(fate_of(item, item.batch.sent_at), total, by_authority.setdefault(item.authority, Figures()))
     return total, by_authority

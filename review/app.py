@@ -36,7 +36,7 @@ from crawler.labels import AUTHORITIES, CATEGORIES, HIT_STATUSES
 from crawler.scoring import inputs_from_config, make_scorer
 from keywords import Scorer
 from keywords.lexicon import GROUPS, load_lexicon
-from referrals.report import referral_figures
+from referrals.report import referral_figures, sent_items
 from review import charts, stats
 from review.auth import LOGIN_COOKIE, SESSION_COOKIE, LoginLimiter, SessionCodec, load_secret, same_token
 from review.auth import verify_password as check_password
@@ -641,8 +641,9 @@ def create_app(
             backlog = stats.backlog(db)
             per_source, per_rule = stats.precision(db)
             referred = stats.referrals_per_day(db, days)
-            taken_down = stats.takedowns_over_time(db, days)
-            total, by_authority = referral_figures(db)
+            sent = sent_items(db, with_hits=False)  # every sent referral: the figures and the take-downs
+            taken_down = stats.takedowns_over_time(sent, days)
+            total, by_authority = referral_figures(sent)
 
             def precision_chart(title: str, rows: list[stats.Precision]) -> Any:
                 return charts.horizontal_bars(

@@ -5,6 +5,7 @@ rule, referrals and take-downs over time. Days are China days; every query is bo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crawler.hitlist import CHINA, day_bounds
 from crawler.labels import AUTHORITIES, RUN_STATUSES, SOURCE_STATE_LABELS, category_label
-from referrals.report import fate_of, sent_items
+from referrals.report import fate_of
 from storage.models import CrawlRun, Hit, Page, ReferralBatch, ReferralExport, ReferralItem, Source, utcnow
 
 
@@ -174,17 +175,18 @@ def referrals_per_day(session: Session, days: list[date]) -> DailyCounts:
 WEEKLY_AFTER = 31  # longer windows count take-downs per week (Monday to Sunday)
 
 
-def takedowns_over_time(session: Session, days: list[date]) -> DailyCounts:
+def takedowns_over_time(items: Iterable[ReferralItem], days: list[date]) -> DailyCounts:
     """Referred targets taken down per China day (per week for windows longer than WEEKLY_AFTER days; the
-    label is the week's Monday), by authority. A take-down is dated by ``referrals.report.fate_of``: the
-    first re-check of the final run of "removed" results, the same moment the summary report's days to
+    label is the week's Monday), by authority, among ``items`` (``referrals.report.sent_items``: a take-down
+    in the window may come from any batch sent before). A take-down is dated by ``referrals.report.fate_of``:
+    the first re-check of the final run of "removed" results, the moment the summary report's days to
     take-down count to."""
     start, end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
     weekly = len(days) > WEEKLY_AFTER
     buckets = sorted({d - timedelta(days=d.weekday()) for d in days}) if weekly else days
     index = {d: i for i, d in enumerate(buckets)}
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(buckets))
-    for item in sent_items(session, end=end):  # a take-down in the window may come from any earlier batch
+    for item in items:
         assert item.batch is not None and item.batch.sent_at is not None
         removed_at = fate_of(item, item.batch.sent_at).removed_at
         if removed_at is None or not start <= removed_at < end:
