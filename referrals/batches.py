@@ -33,11 +33,8 @@ def candidate_hits(session: Session, authority: str, platforms: frozenset[str]) 
     """Confirmed hits that route to ``authority`` and have no active referral item for it, oldest first."""
     if authority not in AUTHORITY_CODES:
         raise BatchError(f"--authority: {authority!r} is not one of {', '.join(AUTHORITY_CODES)}")
-    return [
-        hit
-        for hit in repository.unreferred_hits(session, authority)
-        if hit.status == "confirmed" and routes_to(hit, authority, platforms)
-    ]
+    hits = repository.unreferred_hits(session, authority, statuses=("confirmed",))
+    return [hit for hit in hits if routes_to(hit, authority, platforms)]
 
 
 def next_number(session: Session, institute_code: str, authority: str, year: int) -> tuple[int, str]:

@@ -8,12 +8,16 @@ target was closed (two consecutive removed re-checks) or its latest re-check fou
 online* when the latest re-check found it up (unchanged or changed), otherwise *pending* (not checked yet or
 unreachable). Days to take-down run from the batch's sending to the first re-check of the final run of
 "removed" results.
+
+``fate_of`` and ``referral_figures`` are the one place these are computed: the web app's dashboard shows the
+same figures and draws take-downs over time from the same fates.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -45,6 +49,10 @@ class Figures:
     def median_days(self) -> float | None:
         return round(statistics.median(self.days_to_removal), 1) if self.days_to_removal else None
 
+    @property
+    def removal_rate(self) -> float | None:
+        return self.removed / self.referred if self.referred else None
+
 
 @dataclass
 class Report:
@@ -62,7 +70,17 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _fate(item: ReferralItem, sent_at: datetime) -> tuple[str, float | None]:
+@dataclass(frozen=True)
+class Fate:
+    """What became of one referral: ``removed``, ``still_online`` or ``pending`` (see the module docstring);
+    for a removed target, when the final run of "removed" re-checks began and how many days after sending."""
+
+    state: str
+    removed_at: datetime | None = None
+    days: float | None = None
+
+
+def fate_of(item: ReferralItem, sent_at: datetime) -> Fate:
     checks = item.rechecks
     if item.state == "closed" or (checks and checks[-1].outcome == "removed"):
         first_removed = None
@@ -71,11 +89,55 @@ def _fate(item: ReferralItem, sent_at: datetime) -> tuple[str, float | None]:
                 break
             first_removed = check
         if first_removed is None:
-            return "removed", None
-        return "removed", max(0.0, (first_removed.checked_at - sent_at).total_seconds() / 86400)
+            return Fate("removed")
+        days = max(0.0, (first_removed.checked_at - sent_at).total_seconds() / 86400)
+        return Fate("removed", first_removed.checked_at, days)
     if checks and checks[-1].outcome in ("still_online", "changed"):
-        return "still_online", None
-    return "pending", None
+        return Fate("still_online")
+    return Fate("pending")
+
+
+def sent_items(
+    session: Session, start: datetime | None = None, end: datetime | None = None, *, with_hits: bool = True
+) -> list[ReferralItem]:
+    """Referral items of batches sent in [start, end) (every sent batch when unbounded), with their
+    re-checks, batch and (``with_hits``) hit, page and source loaded; each one's fate is
+    ``fate_of(item, item.batch.sent_at)``."""
+    loads = [selectinload(ReferralItem.rechecks), selectinload(ReferralItem.batch)]
+    if with_hits:
+        loads.append(selectinload(ReferralItem.hit).selectinload(Hit.page).selectinload(Page.source))
+    stmt = (
+        select(ReferralItem)
+        .join(ReferralBatch, ReferralBatch.id == ReferralItem.batch_id)
+        .where(ReferralBatch.sent_at.is_not(None))
+        .options(*loads)
+        .order_by(ReferralItem.id)
+    )
+    if start is not None:
+        stmt = stmt.where(ReferralBatch.sent_at >= start)
+    if end is not None:
+        stmt = stmt.where(ReferralBatch.sent_at < end)
+    return list(session.scalars(stmt).all())
+
+
+def count_referral(fate: Fate, *groups: Figures) -> None:
+    """Add one referral with ``fate`` to each of ``groups``."""
+    for figures in groups:
+        figures.referred += 1
+        setattr(figures, fate.state, getattr(figures, fate.state) + 1)
+        if fate.days is not None:
+            figures.days_to_removal.append(fate.days)
+
+
+def referral_figures(items: Iterable[ReferralItem]) -> tuple[Figures, dict[str, Figures]]:
+    """Referred / removed / still online / pending and days to removal of ``items`` (from ``sent_items``): in
+    total and per authority (every authority listed)."""
+    total = Figures()
+    by_authority: dict[str, Figures] = {code: Figures() for code in AUTHORITIES}
+    for item in items:
+        assert item.batch is not None and item.batch.sent_at is not None
+        count_referral(fate_of(item, item.batch.sent_at), total, by_authority.setdefault(item.authority, Figures()))
+    return total, by_authority
 
 
 def build_report(session: Session, first: date, last: date, *, platforms: frozenset[str] = frozenset()) -> Report:
@@ -102,26 +164,10 @@ def build_report(session: Session, first: date, last: date, *, platforms: frozen
         for figures in (total, by_category[hit.category], by_source[hit.page.source.name]):
             figures.hits += 1
             figures.confirmed += confirmed
-    items = session.scalars(
-        select(ReferralItem)
-        .join(ReferralBatch, ReferralBatch.id == ReferralItem.batch_id)
-        .where(ReferralBatch.sent_at >= start, ReferralBatch.sent_at < end)
-        .options(
-            selectinload(ReferralItem.rechecks),
-            selectinload(ReferralItem.batch),
-            selectinload(ReferralItem.hit).selectinload(Hit.page).selectinload(Page.source),
-        )
-    ).all()
-    for item in items:
+    for item in sent_items(session, start, end):
         assert item.batch is not None and item.batch.sent_at is not None
-        fate, days = _fate(item, item.batch.sent_at)
-        groups = (total, by_authority[item.authority], by_category[item.hit.category],
-                  by_source[item.hit.page.source.name])  # fmt: skip
-        for figures in groups:
-            figures.referred += 1
-            setattr(figures, fate, getattr(figures, fate) + 1)
-            if days is not None:
-                figures.days_to_removal.append(days)
+        count_referral(fate_of(item, item.batch.sent_at), total, by_authority[item.authority],
+                       by_category[item.hit.category], by_source[item.hit.page.source.name])  # fmt: skip
     return Report(first, last, total, by_authority, dict(sorted(by_category.items())), dict(sorted(by_source.items())))
 
 
@@ -139,7 +185,7 @@ HEADERS = (
 
 
 def _row(figures: Figures) -> list[object]:
-    rate = f"{figures.removed / figures.referred:.0%}" if figures.referred else "-"
+    rate = f"{figures.removal_rate:.0%}" if figures.removal_rate is not None else "-"
     median = figures.median_days if figures.median_days is not None else "-"
     return [figures.pages, figures.hits, figures.confirmed, figures.referred, figures.removed,
             figures.still_online, figures.pending, rate, median]  # fmt: skip

@@ -36,6 +36,7 @@ from crawler.labels import AUTHORITIES, CATEGORIES, HIT_STATUSES
 from crawler.scoring import inputs_from_config, make_scorer
 from keywords import Scorer
 from keywords.lexicon import GROUPS, load_lexicon
+from referrals.report import referral_figures, sent_items
 from review import charts, stats
 from review.auth import LOGIN_COOKIE, SESSION_COOKIE, LoginLimiter, SessionCodec, load_secret, same_token
 from review.auth import verify_password as check_password
@@ -106,6 +107,9 @@ AUDIT_ACTIONS = {
     "batch_create": "创建移交批次",
     "batch_approve": "批准移交批次",
     "batch_export": "导出移交批次",
+    "batch_send": "移交批次已发送",
+    "batch_discard": "删除草稿批次",
+    "batch_answer": "导入部门回复",
     "user_add": "添加账号",
 }
 MAX_TEST_TEXT = 20_000
@@ -244,6 +248,9 @@ def create_app(
     app.state.review = state
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    from review import batchpages  # imports this module's helpers, so only once create_app runs
+
+    batchpages.register(app, state)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -634,6 +641,9 @@ def create_app(
             backlog = stats.backlog(db)
             per_source, per_rule = stats.precision(db)
             referred = stats.referrals_per_day(db, days)
+            sent = sent_items(db, with_hits=False)  # every sent referral: the figures and the take-downs
+            taken_down = stats.takedowns_over_time(sent, days)
+            total, by_authority = referral_figures(sent)
 
             def precision_chart(title: str, rows: list[stats.Precision]) -> Any:
                 return charts.horizontal_bars(
@@ -654,6 +664,12 @@ def create_app(
                 chart_source_precision=precision_chart("各来源准确率 (已确认 / 已审核)", per_source),
                 chart_rule_precision=precision_chart("各规则准确率 (审核最多的规则)", per_rule),
                 chart_referrals=charts.stacked_bars("每日移交 (按部门)", referred.days, referred.series),
+                chart_takedowns=charts.stacked_bars(
+                    f"{'每周' if len(days) > stats.WEEKLY_AFTER else '每日'}删除/关闭 (按部门，以复查确认为准)",
+                    taken_down.days,
+                    taken_down.series,
+                ),
+                referral_rows=[("合计", total), *((AUTHORITIES.get(c, c), f) for c, f in by_authority.items())],
                 backlog=backlog,
                 per_source=per_source,
                 per_rule=per_rule,

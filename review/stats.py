@@ -1,10 +1,11 @@
 """What the dashboards and the coverage line count: degraded sources from each source's latest run, hits per
 day by category and by source, the review backlog, precision from the analysts' verdicts per source and per
-rule, and referrals over time. Days are China days; every query is bounded by a day window."""
+rule, referrals and take-downs over time. Days are China days; every query is bounded by a day window."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from crawler.hitlist import CHINA, day_bounds
 from crawler.labels import AUTHORITIES, RUN_STATUSES, SOURCE_STATES, category_label
-from storage.models import CrawlRun, Hit, Page, ReferralExport, ReferralItem, Source, utcnow
+from referrals.report import fate_of
+from storage.models import CrawlRun, Hit, Page, ReferralBatch, ReferralExport, ReferralItem, Source, utcnow
 
 
 @dataclass(frozen=True)
@@ -148,17 +150,49 @@ def precision(session: Session, *, max_rules: int = 30) -> tuple[list[Precision]
 
 
 def referrals_per_day(session: Session, days: list[date]) -> DailyCounts:
-    """Hits referred per China day, by authority."""
+    """Hits referred per China day, by authority: the batch-less exports by their time, the batches by the
+    time they were sent."""
     start, end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
-    rows = session.execute(
+    exported = session.execute(
         select(ReferralExport.created_at, ReferralItem.authority)
         .join(ReferralExport, ReferralItem.export_id == ReferralExport.id)
         .where(ReferralExport.created_at >= start, ReferralExport.created_at < end)
-    )
+    ).all()
+    sent = session.execute(
+        select(ReferralBatch.sent_at, ReferralItem.authority)
+        .join(ReferralBatch, ReferralItem.batch_id == ReferralBatch.id)
+        .where(ReferralBatch.sent_at >= start, ReferralBatch.sent_at < end)
+    ).all()
     index = {d: i for i, d in enumerate(days)}
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(days))
-    for created, authority in rows:
+    for created, authority in [*exported, *sent]:
         i = index.get(created.astimezone(CHINA).date())
         if i is not None:
             series[AUTHORITIES.get(authority, authority)][i] += 1
     return DailyCounts([d.isoformat() for d in days], dict(sorted(series.items())))
+
+
+WEEKLY_AFTER = 31  # longer windows count take-downs per week (Monday to Sunday)
+
+
+def takedowns_over_time(items: Iterable[ReferralItem], days: list[date]) -> DailyCounts:
+    """Referred targets taken down per China day (per week for windows longer than WEEKLY_AFTER days; the
+    label is the week's Monday), by authority, among ``items`` (``referrals.report.sent_items``: a take-down
+    in the window may come from any batch sent before). A take-down is dated by ``referrals.report.fate_of``:
+    the first re-check of the final run of "removed" results, the moment the summary report's days to
+    take-down count to."""
+    start, end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
+    weekly = len(days) > WEEKLY_AFTER
+    buckets = sorted({d - timedelta(days=d.weekday()) for d in days}) if weekly else days
+    index = {d: i for i, d in enumerate(buckets)}
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(buckets))
+    for item in items:
+        assert item.batch is not None and item.batch.sent_at is not None
+        removed_at = fate_of(item, item.batch.sent_at).removed_at
+        if removed_at is None or not start <= removed_at < end:
+            continue
+        day = removed_at.astimezone(CHINA).date()
+        i = index.get(day - timedelta(days=day.weekday()) if weekly else day)
+        if i is not None:
+            series[AUTHORITIES.get(item.authority, item.authority)][i] += 1
+    return DailyCounts([d.isoformat() for d in buckets], dict(sorted(series.items())))

@@ -462,9 +462,11 @@ def contacts_by_kind(page: Page) -> dict[str, list[str]]:
 # Referral exports -------------------------------------------------------------------------------------
 
 
-def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> Sequence[Hit]:
+def unreferred_hits(
+    session: Session, authority: str, *, min_score: int = 0, statuses: Sequence[str] | None = None
+) -> Sequence[Hit]:
     """Hits not yet referred to ``authority`` (no active referral item: a re-opened hit may be referred again)
-    and not dismissed, oldest first."""
+    and not dismissed (only of ``statuses`` when given), oldest first."""
     referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority, ReferralItem.active.is_(True))
     stmt = (
         select(Hit)
@@ -473,6 +475,8 @@ def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> 
         .where(Hit.status != "dismissed", Hit.score >= min_score, Hit.id.not_in(referred))
         .order_by(Hit.created_at, Hit.id)
     )
+    if statuses is not None:
+        stmt = stmt.where(Hit.status.in_(list(statuses)))
     return session.scalars(stmt).unique().all()
 
 

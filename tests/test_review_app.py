@@ -533,7 +533,7 @@ def test_dashboard_draws_svg_charts_from_verdicts(env: Any) -> None:
     client.post(f"/hits/{env.hits['scalper']}/verdict", data={"verdict": "confirmed", "csrf": token})
     client.post(f"/hits/{env.hits['tout']}/verdict", data={"verdict": "dismissed", "reason": "其他", "csrf": token})
     html = client.get("/dashboard").text
-    assert html.count("<svg") == 6
+    assert html.count("<svg") == 7  # six review charts and the take-downs
     assert "每日新命中 (按类别)" in html and "号贩子/代挂号" in html and "hub-hz" in html
     assert re.search(r"<td>hub-hz</td><td>1</td><td>1</td><td>50%</td>", html)
     assert 'id="backlog-total">2<' in html

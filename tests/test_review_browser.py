@@ -1,6 +1,7 @@
 """The web app in a real browser: Debian's Chromium driven by Playwright against the app served by uvicorn on
 an ephemeral loopback port. Logging in, working through the list with the keyboard, the lexicon test box
-following an edit, a dashboard, the redirect to login, and hostile crawled content that must stay inert."""
+following an edit, a dashboard, the redirect to login, hostile crawled content that must stay inert, and a
+supervisor approving and exporting a referral batch."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ from sqlalchemy import select
 
 from crawler.browser import launch_options
 from crawler.config import load_config, parse_config
+from referrals.batches import create_batch
+from referrals.platforms import load_platforms
 from review.app import create_app
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.models import Hit, Verdict
+from storage.models import AuditEvent, Hit, ReferralBatch, Verdict, utcnow
+from storage.verdicts import record_verdicts
 from tests.review_seed import XSS_CONTACT, seed
 
 # set to a folder to keep the hit list's screenshot (the README's picture is made this way)
@@ -152,7 +156,7 @@ def test_lexicon_edit_shows_in_the_test_box(served: Served, page: Page) -> None:
 def test_dashboard_draws_charts(served: Served, page: Page) -> None:
     log_in(page, served)
     page.goto(f"{served.url}/dashboard")
-    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.locator("svg.chart")).to_have_count(7)
     expect(page.locator("svg.chart").first).to_be_visible()
     assert page.locator("svg.chart rect").count() > 10
 
@@ -161,7 +165,7 @@ def test_no_page_of_the_app_breaks_its_own_content_security_policy(served: Serve
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     log_in(page, served, "boss", "supervisor secret 1")
-    for path in ("/hits", f"/hits/{served.hits['scalper']}", "/lexicon", "/dashboard", "/audit"):
+    for path in ("/hits", f"/hits/{served.hits['scalper']}", "/lexicon", "/dashboard", "/audit", "/batches"):
         page.goto(served.url + path)
         page.wait_for_load_state("networkidle")
     page.goto(f"{served.url}/lexicon")
@@ -198,3 +202,49 @@ def test_supervisor_sees_the_audit_log(served: Served, page: Page) -> None:
     with page.expect_download() as download:
         page.locator("#audit-export").click()
     assert download.value.suggested_filename.startswith("touthunt-audit-")
+
+
+def test_supervisor_approves_a_referral_batch(served: Served, page: Page) -> None:
+    with served.sessions.begin() as session:
+        confirmed = [served.hits[key] for key in ("scalper", "scalper2", "hostile")]
+        record_verdicts(session, confirmed, actor="analyst1", verdict="confirmed")
+        batch = create_batch(
+            session,
+            authority="miit",
+            user="analyst1",
+            now=utcnow(),
+            institute_code=served.config.referrals.institute_code,
+            platforms=load_platforms(()),
+        )
+        assert batch is not None
+        number = batch.number
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, served, "boss", "supervisor secret 1")
+    page.get_by_role("link", name="移交批次").click()
+    expect(page.locator("table.batches")).to_contain_text("草稿")
+    page.get_by_role("link", name=number).click()
+    expect(page.locator("#batch-status")).to_have_text("草稿")
+    expect(page.locator("table.items")).to_contain_text("<script>window.__pwned=1</script>")  # the hostile title
+    page.locator("#approve-button").click()
+    expect(page.locator("#batch-status")).to_have_text("已审批")
+    expect(page.locator(".notice")).to_contain_text("已审批")
+    expect(page.locator("#batch-approved")).to_contain_text("boss")
+    page.locator("#export-button").click()
+    expect(page.locator("#export-files a")).to_have_count(4)
+    if os.environ.get(SCREENSHOT_DIR_ENV):
+        page.screenshot(path=str(Path(os.environ[SCREENSHOT_DIR_ENV]) / "web-batch.png"), full_page=True)
+    with page.expect_download() as download:
+        page.locator("#export-files a", has_text=".xlsx").click()
+    assert download.value.suggested_filename == f"{number}.xlsx"
+    assert page.evaluate("() => window.__pwned") is None and dialogs == []
+    with served.sessions() as session:
+        stored = session.scalar(select(ReferralBatch).where(ReferralBatch.number == number))
+        assert (stored.status, stored.approved_by) == ("approved", "boss")
+        events = session.scalars(select(AuditEvent).where(AuditEvent.target == f"batch:{number}")).all()
+        assert [(e.actor, e.action) for e in events] == [
+            ("analyst1", "batch_create"),
+            ("boss", "batch_approve"),
+            ("boss", "batch_export"),
+            ("boss", "export"),
+        ]

@@ -331,7 +331,8 @@ def test_browser_platforms_load_the_cookies_into_the_browser_context(tmp_path: P
         ({"name": "w", "kind": "site"}, "sources[0].start_urls: a source of kind site needs at least one start URL"),
         (
             {"name": "w", "kind": "site", "start_urls": ["http://a.cn/"], "selfmedia": {"queries": ["x"]}},
-            "only allowed with the self-media kinds (wechat, weibo, tieba, xiaohongshu, douyin); this source is kind: site",
+            "only allowed with the self-media kinds (wechat, weibo, tieba, xiaohongshu, douyin); "
+            "this source is kind: site",
         ),
         ({"name": "w", "kind": "tieba", "selfmedia": {"queries": []}}, "sources[0].selfmedia.queries"),
     ],
