@@ -12,6 +12,17 @@ if TYPE_CHECKING:
     from keywords.signals import ImageText
 
 
+@dataclass(frozen=True)
+class FrontierLink:
+    """A URL the spider is about to request, as the crawl frontier keeps it (see ``crawler/frontier.py``)."""
+
+    key: str
+    url: str
+    depth: int
+    hops: int
+    referer: str | None
+
+
 @dataclass
 class PageItem:
     # Set by the spider
@@ -26,6 +37,8 @@ class PageItem:
     redirect_chain: list[str] = field(default_factory=list)
     referer: str | None = None
     links: list[str] = field(default_factory=list)  # outgoing http(s) links, page order, unique
+    frontier_key: str = ""  # the requested URL's frontier key; stored with the page, the URL is done
+    frontier_children: list[FrontierLink] = field(default_factory=list)  # requests this page led to
     # Set by the pipelines
     title: str = ""
     text: str = ""
@@ -47,3 +60,4 @@ class FailureItem:
     reason: str
     detail: str = ""
     http_status: int | None = None
+    frontier_key: str = ""

@@ -40,7 +40,8 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.config import SourceConfig
 from crawler.domains import host_of, registrable_domain
-from crawler.items import FailureItem, PageItem
+from crawler.frontier import frontier_key
+from crawler.items import FailureItem, FrontierLink, PageItem
 from spiders.decoding import UndecodableBody, decode_body
 from spiders.extract import extract_links
 
@@ -82,7 +83,12 @@ def failure_reason(failure: Failure) -> tuple[str, str, int | None]:
 
 
 class SiteSpider(scrapy.Spider):
-    """Reads the ``TOUTHUNT_SOURCE`` setting (a source entry of config.yaml, as a dict)."""
+    """Reads the ``TOUTHUNT_SOURCE`` setting (a source entry of config.yaml, as a dict).
+
+    ``frontier_resume`` and ``frontier_known`` are set by the crawl frontier extension before the first
+    request (``crawler/frontier.py``): a resumed crawl requests the pending URLs instead of the start URLs and
+    never requests a URL the frontier knows. Every item carries its URL's frontier key and a page carries the
+    requests it led to, so the store pipeline settles both with the page."""
 
     name = "site"
 
@@ -91,6 +97,8 @@ class SiteSpider(scrapy.Spider):
         self.source = source
         own = source.allowed_domains or tuple(host_of(u) for u in source.start_urls)
         self.own_domains = frozenset(registrable_domain(d) for d in own)
+        self.frontier_resume: list[FrontierLink] | None = None
+        self.frontier_known: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -100,7 +108,12 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.frontier_resume is not None:
+            for link in self.frontier_resume:
+                yield self._request(link.url, depth=link.depth, hops=link.hops, referer=link.referer)
+            return
         for url in self.source.start_urls:
+            self.frontier_known.add(frontier_key(url))
             yield self._request(url, depth=0, hops=0, referer=None)
 
     def _request(self, url: str, *, depth: int, hops: int, referer: str | None) -> Request:
@@ -108,22 +121,34 @@ class SiteSpider(scrapy.Spider):
             url,
             callback=self.parse,
             errback=self.on_error,
-            meta={"th_depth": depth, "th_hops": hops, "th_referer": referer, "th_url": url},
+            meta={
+                "th_depth": depth,
+                "th_hops": hops,
+                "th_referer": referer,
+                "th_url": url,
+                "th_key": frontier_key(url),
+            },
         )
 
     def parse(self, response: Response) -> Iterator[PageItem | FailureItem | Request]:
         meta = response.meta
         first_url = meta.get("redirect_urls", [meta["th_url"]])[0]
+        key = meta.get("th_key") or frontier_key(meta["th_url"])
         self.crawler.stats.inc_value("touthunt/pages_fetched")
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         try:
             html, encoding = decode_body(response.body, content_type)
         except UndecodableBody as exc:
             yield self._failure(
-                first_url, "binary", f"{exc}; Content-Type {content_type or 'missing'}", response.status
+                first_url,
+                "binary",
+                f"{exc}; Content-Type {content_type or 'missing'}",
+                response.status,
+                key=key,
             )
             return
         links = extract_links(html, response.url)
+        follow = list(self._follow(response.url, links, meta["th_depth"], meta["th_hops"]))
         yield PageItem(
             source=self.source.name,
             url=first_url,
@@ -136,8 +161,19 @@ class SiteSpider(scrapy.Spider):
             redirect_chain=[*meta.get("redirect_urls", []), response.url] if meta.get("redirect_urls") else [],
             referer=meta["th_referer"],
             links=links[:MAX_LINKS_KEPT],
+            frontier_key=key,
+            frontier_children=[
+                FrontierLink(
+                    key=r.meta["th_key"],
+                    url=r.url,
+                    depth=r.meta["th_depth"],
+                    hops=r.meta["th_hops"],
+                    referer=r.meta["th_referer"],
+                )
+                for r in follow
+            ],
         )
-        yield from self._follow(response.url, links, meta["th_depth"], meta["th_hops"])
+        yield from follow
 
     def _follow(self, page_url: str, links: list[str], depth: int, hops: int) -> Iterator[Request]:
         if depth >= self.source.max_depth:
@@ -155,15 +191,21 @@ class SiteSpider(scrapy.Spider):
             if link_hops > self.source.follow_external_hops:
                 self.crawler.stats.inc_value("touthunt/links_beyond_hops")
                 continue
-            yield self._request(link, depth=depth + 1, hops=link_hops, referer=page_url)
+            request = self._request(link, depth=depth + 1, hops=link_hops, referer=page_url)
+            if request.meta["th_key"] in self.frontier_known:
+                continue  # requested already in this crawl cycle (Scrapy's duplicate filter, across restarts)
+            self.frontier_known.add(request.meta["th_key"])
+            yield request
 
     def on_error(self, failure: Failure) -> Iterator[FailureItem]:
         request = failure.request  # type: ignore[attr-defined]
         reason, detail, status = failure_reason(failure)
         first_url = request.meta.get("redirect_urls", [request.meta.get("th_url", request.url)])[0]
-        yield self._failure(first_url, reason, detail, status)
+        yield self._failure(first_url, reason, detail, status, key=request.meta.get("th_key", ""))
 
-    def _failure(self, url: str, reason: str, detail: str, status: int | None) -> FailureItem:
+    def _failure(self, url: str, reason: str, detail: str, status: int | None, *, key: str) -> FailureItem:
         self.crawler.stats.inc_value(f"touthunt/failures/{reason}")
         log.warning("failed %s: %s (%s)", url, reason, detail)
-        return FailureItem(source=self.source.name, url=url, reason=reason, detail=detail, http_status=status)
+        return FailureItem(
+            source=self.source.name, url=url, reason=reason, detail=detail, http_status=status, frontier_key=key
+        )
