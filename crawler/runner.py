@@ -13,6 +13,7 @@ no longer exists on this host into ``interrupted`` ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -217,10 +218,8 @@ def run_source(
                 log.warning("run %s of %s: %s", run_id, source.name, message)
                 _stop_child(child, config.runs.stop_grace_seconds)
                 break
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=_POLL_SECONDS)
-            except subprocess.TimeoutExpired:
-                pass
     except BaseException:
         _stop_child(child, config.runs.stop_grace_seconds)
         raise

@@ -23,6 +23,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -167,6 +168,7 @@ class StorePipeline:
         self.writer: PageWriter | None = None
         self.engine: Engine | None = None
         self.crawler: Any = None
+        self.ticker: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -191,6 +193,22 @@ class StorePipeline:
             source = repository.ensure_source(session, self.source["name"], self.source.get("kind", "site"))
             source_id = source.id
         self.writer = PageWriter(sessions, run_id=self.run_id, source_id=source_id, frontier=self.frontier)
+        if self.crawler is not None:  # in a crawl: store what waited too long even when no new item comes
+            from twisted.internet import task
+
+            self.ticker = task.LoopingCall(self._tick)
+            self.ticker.start(self.checkpoint_seconds, now=False)
+
+    def _tick(self) -> Any:
+        if self.buffer and time.monotonic() - self.buffer_since >= self.checkpoint_seconds:
+            return deferred_from_coro(self._checkpoint())
+        return None
+
+    async def _checkpoint(self) -> None:
+        try:
+            await self._flush()
+        except Exception:  # the ticker must keep running; the items were counted as store errors or logged
+            log.exception("checkpoint of buffered items failed")
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem | FailureItem):
@@ -213,6 +231,8 @@ class StorePipeline:
                 self.crawler.stats.set_value(f"touthunt/{key}", value)
 
     async def close_spider(self) -> None:
+        if self.ticker is not None and self.ticker.running:
+            self.ticker.stop()
         await self._flush()
         if self.engine is not None:
             self.engine.dispose()
