@@ -288,6 +288,11 @@ class EmailChannelConfig(_Section):
     tls: bool = Field(False, description="Connect with TLS from the start (SMTPS, usually port 465).")
     username: str = Field("", description="SMTP login name; empty: no login.")
     password_env: str = Field("", description="Name of the environment variable holding the SMTP password.")
+    ca_file: str = Field(
+        "",
+        description="PEM file of the certificate authority the mail server's certificate is checked against "
+        "(a private CA); empty: the system's CAs.",
+    )
     sender: str = Field("touthunt@localhost", description="From address of alert mail.")
     recipients: tuple[str, ...] = Field((), description="Addresses alert mail is sent to.")
 
