@@ -38,6 +38,10 @@ STATE_LABELS = {
 }
 
 
+def _state(state: str | None) -> str:
+    return STATE_LABELS.get(state or "", state or "未知") if state != "ok" else "正常"
+
+
 def china(value: datetime) -> str:
     return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
@@ -85,7 +89,7 @@ def check_runs(session: Session, config: Config, now: datetime) -> list[Alert]:
                     title=f"来源 {source.name} 本次抓取零结果",
                     lines=(
                         f"运行 #{latest.id}（{when}）没有得到任何页面，而此前 {len(previous)} 次运行平均 {usual} 页。",
-                        f"请求 {latest.requests} 次，失败 {latest.errors} 个；来源状态：{STATE_LABELS.get(latest.source_state or '', latest.source_state or '未知')}。",
+                        f"请求 {latest.requests} 次，失败 {latest.errors} 个；来源状态：{_state(latest.source_state)}。",
                         "可能是网站改版、屏蔽了抓取或网络故障，请检查该来源。",
                     ),
                 )

@@ -150,7 +150,7 @@ def test_failing_and_hanging_channels_do_not_block_the_others(sessions: Any) -> 
                 sender="t@hz.example",
                 recipients=("a@hz.example",),
                 name="email-refusing",
-            ),  # fmt: skip
+            ),
             DingTalkChannel(url_env="BROKEN", environ=environ),
             DingTalkChannel(url_env="HANG", timeout=1.0, environ=environ, name="dingtalk-hang"),
             DingTalkChannel(url_env="BADSIGN", environ=environ, name="dingtalk-badsign"),
@@ -198,7 +198,7 @@ def test_channels_from_config(write_config: Any) -> None:
                     "starttls": True,
                     "recipients": ["duty@hz.example"],
                     "ca_file": "ca.pem",
-                },  # fmt: skip
+                },
                 "dingtalk": {"enabled": True, "secret_env": "DING_SECRET"},
                 "wecom": {"enabled": False},
             }
