@@ -89,7 +89,7 @@ def check_runs(session: Session, config: Config, now: datetime) -> list[Alert]:
                     title=f"来源 {source.name} 本次抓取零结果",
                     lines=(
                         f"运行 #{latest.id}（{when}）没有得到任何页面，而此前 {len(previous)} 次运行平均 {usual} 页。",
-                        f"请求 {latest.requests} 次，失败 {latest.errors} 个；来源状态：{_state(latest.source_state)}。",
+                        f"请求 {latest.requests} 次，失败 {latest.errors} 个，来源状态{_state(latest.source_state)}。",
                         "可能是网站改版、屏蔽了抓取或网络故障，请检查该来源。",
                     ),
                 )
