@@ -1,4 +1,4 @@
-"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo.
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export, demo, serve and status.
 
 Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
 with its message and exit status 2; other known errors with exit status 1; never with a traceback.
@@ -25,6 +25,7 @@ from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json,
 from crawler.labels import RUN_STATUSES, failure_label
 from crawler.lexicon_cli import lexicon
 from crawler.runner import RunSummary, run_source
+from crawler.status import status
 from storage.clusters import rebuild_clusters
 
 log = logging.getLogger("touthunt")
@@ -260,9 +261,24 @@ def demo(config: Config, out_dir: Path | None) -> None:
     run_demo(config, out_dir=out_dir)
 
 
+@main.command()
+@click.option("--web-app", "web_app", default="", metavar="MODULE:FUNCTION",
+              help="Also serve this web app (a factory taking the Config and returning an ASGI app).")  # fmt: skip
+@with_config
+def serve(config: Config, web_app: str) -> None:
+    """Run unattended: the scheduler (and the web app) until SIGTERM or SIGINT."""
+    from crawler.serve import ServeOptions, load_factory
+    from crawler.serve import serve as run_serve
+
+    config_path = Path(click.get_current_context().params["config_path"])
+    factory = load_factory(web_app) if web_app else None
+    sys.exit(run_serve(config, config_path, ServeOptions(web_app_factory=factory)))
+
+
 main.add_command(clusters)
 main.add_command(certs)
 main.add_command(lexicon)
+main.add_command(status)
 
 if __name__ == "__main__":
     main()
