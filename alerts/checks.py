@@ -57,7 +57,7 @@ def recent_runs(session: Session, source_id: int, limit: int) -> Sequence[CrawlR
     return session.scalars(
         select(CrawlRun)
         .where(CrawlRun.source_id == source_id, CrawlRun.status != "running")
-        .order_by(CrawlRun.id.desc())
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
         .limit(limit)
     ).all()
 

@@ -43,15 +43,18 @@ def with_retry(
     for attempt in range(1, attempts + 1):
         try:
             return operation()
-        except DBAPIError as exc:
-            if not is_transient(exc):
+        except (DBAPIError, StorageError) as exc:
+            cause = exc if isinstance(exc, DBAPIError) else exc.__cause__  # storage.db wraps migration errors
+            if not isinstance(cause, DBAPIError) or not is_transient(cause):
                 raise
             if attempt == attempts:
-                raise StorageError(f"{what}: database still unavailable after {attempts} attempts: {exc.orig}") from exc
+                raise StorageError(
+                    f"{what}: database still unavailable after {attempts} attempts: {cause.orig}"
+                ) from exc
             log.warning(
                 "%s: database unavailable (%s); attempt %d of %d, retrying in %.1f s",
                 what,
-                exc.orig,
+                cause.orig,
                 attempt,
                 attempts,
                 delay,
