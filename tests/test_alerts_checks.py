@@ -15,24 +15,63 @@ from storage.models import CrawlRun, Hit, Page, Source, utcnow
 from tests.crawlweb import source_entry
 
 
-def add_run(session: Any, source: Source, *, ago: timedelta, items: int, pages: int | None = None, errors: int = 0,
-            state: str = "ok", status: str = "finished", blocked: int = 0) -> CrawlRun:  # fmt: skip
+def add_run(
+    session: Any,
+    source: Source,
+    *,
+    ago: timedelta,
+    items: int,
+    pages: int | None = None,
+    errors: int = 0,
+    state: str = "ok",
+    status: str = "finished",
+    blocked: int = 0,
+) -> CrawlRun:
     started = utcnow() - ago
-    run = CrawlRun(source_id=source.id, started_at=started, finished_at=started + timedelta(minutes=5), status=status,
-                   items=items, pages_fetched=items if pages is None else pages, errors=errors,
-                   error_reasons={"timeout": errors} if errors else {}, requests=items + errors + blocked,
-                   blocked=blocked, source_state=state)  # fmt: skip
+    run = CrawlRun(
+        source_id=source.id,
+        started_at=started,
+        finished_at=started + timedelta(minutes=5),
+        status=status,
+        items=items,
+        pages_fetched=items if pages is None else pages,
+        errors=errors,
+        error_reasons={"timeout": errors} if errors else {},
+        requests=items + errors + blocked,
+        blocked=blocked,
+        source_state=state,
+    )
     session.add(run)
     session.flush()
     return run
 
 
-def add_hit(session: Any, source: Source, n: int, *, score: int, category: str = "scalper_service",
-            title: str = "专家号代挂", ago: timedelta = timedelta(hours=1)) -> Hit:  # fmt: skip
+def add_hit(
+    session: Any,
+    source: Source,
+    n: int,
+    *,
+    score: int,
+    category: str = "scalper_service",
+    title: str = "专家号代挂",
+    ago: timedelta = timedelta(hours=1),
+) -> Hit:
     at = utcnow() - ago
-    page = Page(canonical_url=f"http://s{n}.cn/", url=f"http://s{n}.cn/", final_url=f"http://s{n}.cn/", domain=f"s{n}.cn",
-                registrable_domain=f"s{n}.cn", title=title, text="", content_hash=str(n), http_status=200,
-                encoding="utf-8", source_id=source.id, first_seen=at, last_seen=at)  # fmt: skip
+    page = Page(
+        canonical_url=f"http://s{n}.cn/",
+        url=f"http://s{n}.cn/",
+        final_url=f"http://s{n}.cn/",
+        domain=f"s{n}.cn",
+        registrable_domain=f"s{n}.cn",
+        title=title,
+        text="",
+        content_hash=str(n),
+        http_status=200,
+        encoding="utf-8",
+        source_id=source.id,
+        first_seen=at,
+        last_seen=at,
+    )
     hit = Hit(page=page, score=score, category=category, reasons=[], lexicon_version="v", created_at=at, updated_at=at)
     session.add_all([page, hit])
     session.flush()
@@ -160,8 +199,9 @@ def test_run_checks_combines_all(sessions: Any, write_config: Any) -> None:
 def test_daily_digest_counts_by_category_and_source_and_names_degraded_sources(
     sessions: Any, write_config: Any
 ) -> None:
-    config = setup(sessions, write_config, names=("forum", "board", "quiet", "broken"),
-                   web={"base_url": "http://10.0.0.5:8000"})  # fmt: skip
+    config = setup(
+        sessions, write_config, names=("forum", "board", "quiet", "broken"), web={"base_url": "http://10.0.0.5:8000"}
+    )
     with sessions.begin() as s:
         forum, board, broken = source(s, "forum"), source(s, "board"), source(s, "broken")
         add_run(s, forum, ago=timedelta(hours=3), items=30)

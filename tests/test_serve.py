@@ -195,8 +195,11 @@ def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
         wait_for(lambda: not port_closed(port), 30, "the first serve's web app")
         second = subprocess.run(
             [sys.executable, "-m", "crawler.cli", "serve", "--config", str(path)],
-            cwd=REPO, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert second.returncode == 1
         assert "另一个调度器正在使用此数据库" in second.stderr
         assert (
@@ -221,8 +224,17 @@ def test_a_dead_holders_lease_is_taken_over_and_a_live_ones_is_not(sessions: Any
     dead.wait()
     now = utcnow()
     with sessions.begin() as s:
-        s.add(SchedulerLease(name="scheduler", token="old", host=Lease(sessions, 60).host, pid=dead.pid,
-                             acquired_at=now, heartbeat_at=now, expires_at=now + timedelta(minutes=5)))  # fmt: skip
+        s.add(
+            SchedulerLease(
+                name="scheduler",
+                token="old",
+                host=Lease(sessions, 60).host,
+                pid=dead.pid,
+                acquired_at=now,
+                heartbeat_at=now,
+                expires_at=now + timedelta(minutes=5),
+            )
+        )
     lease = Lease(sessions, 60)
     lease.acquire()  # its holder's process is gone: taken over without waiting for expiry
     assert _lease(sessions).token == lease.token
@@ -329,8 +341,9 @@ def test_config_edits_are_applied_and_invalid_ones_reported(tmp_path: Path) -> N
             wait_for(lambda: scheduler.get_job("crawl:c") is not None, 10, "the new source's job")
             assert {j.id for j in scheduler.get_jobs(jobstore="default")} == {"crawl:a", "crawl:c", "job:digest"}
             job_a = scheduler.get_job("crawl:a")
-            assert str(job_a.trigger) == str(CronTrigger(minute="30", hour="7", day="*", month="*",
-                                                         day_of_week="mon,tue,wed,thu,fri"))  # fmt: skip
+            assert str(job_a.trigger) == str(
+                CronTrigger(minute="30", hour="7", day="*", month="*", day_of_week="mon,tue,wed,thu,fri")
+            )
             assert job_a.next_run_time != before
             assert ctx.config.scheduler.misfire_grace_seconds == config.scheduler.misfire_grace_seconds
             assert len(robot.received) == 1  # the invalid file was reported once
@@ -357,8 +370,11 @@ def test_jobs_are_replaced_not_duplicated_and_survive_restarts(write_config: Any
     scheduler.start(paused=True)
     result = sync_jobs(scheduler, changed)
     assert (result.added, result.replaced, sorted(result.kept), result.removed) == (
-        [], ["crawl:a"], ["crawl:b", "job:digest"], []
-    )  # fmt: skip
+        [],
+        ["crawl:a"],
+        ["crawl:b", "job:digest"],
+        [],
+    )
     assert scheduler.get_job("crawl:b").next_run_time == next_b  # unchanged jobs keep their next run
     assert len(scheduler.get_jobs()) == 3
     scheduler.shutdown()

@@ -21,8 +21,11 @@ from tests.crawlweb import source_entry
 
 def test_status_in_chinese_and_json(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    sources = [source_entry("forum", schedule="0 6 * * *"), source_entry("board", schedule="30 7 * * 1-5"),
-               {**source_entry("old"), "enabled": False}]  # fmt: skip
+    sources = [
+        source_entry("forum", schedule="0 6 * * *"),
+        source_entry("board", schedule="30 7 * * 1-5"),
+        {**source_entry("old"), "enabled": False},
+    ]
     path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}, "sources": sources}), "utf-8")
     config = load_config(path)
     engine = make_engine(config.database_url)
@@ -31,21 +34,70 @@ def test_status_in_chinese_and_json(tmp_path: Path) -> None:
     now = utcnow()
     with sessions.begin() as s:
         forum = repository.ensure_source(s, "forum", "site")
-        s.add(CrawlRun(source_id=forum.id, status="finished", started_at=now - timedelta(days=1),
-                       finished_at=now - timedelta(days=1) + timedelta(minutes=3), requests=120, items=100,
-                       pages_stored=98, hits_new=4, errors=3, source_state="ok"))  # fmt: skip
-        s.add(CrawlRun(source_id=forum.id, status="interrupted", started_at=now - timedelta(hours=1),
-                       finished_at=now - timedelta(minutes=50), requests=40, items=30, pages_stored=30, blocked=5,
-                       source_state=None, message="crawl stopped at the time limit of 600 s; the next run resumes it"))  # fmt: skip
+        s.add(
+            CrawlRun(
+                source_id=forum.id,
+                status="finished",
+                started_at=now - timedelta(days=1),
+                finished_at=now - timedelta(days=1) + timedelta(minutes=3),
+                requests=120,
+                items=100,
+                pages_stored=98,
+                hits_new=4,
+                errors=3,
+                source_state="ok",
+            )
+        )
+        s.add(
+            CrawlRun(
+                source_id=forum.id,
+                status="interrupted",
+                started_at=now - timedelta(hours=1),
+                finished_at=now - timedelta(minutes=50),
+                requests=40,
+                items=30,
+                pages_stored=30,
+                blocked=5,
+                source_state=None,
+                message="crawl stopped at the time limit of 600 s; the next run resumes it",
+            )
+        )
         frontier.settle(
             s, forum.id, None, added=[frontier.Entry(key=f"k{i}", url=f"http://f.cn/{i}") for i in range(7)]
         )
-        s.add(SchedulerLease(name="scheduler", token="t", host="monitor-01", pid=4242, acquired_at=now - timedelta(hours=2),
-                             heartbeat_at=now, expires_at=now + timedelta(minutes=1)))  # fmt: skip
-        s.add(AlertDelivery(kind="urgent_hit", channel="dingtalk", target="oapi.dingtalk.com", status="failed",
-                            error="oapi.dingtalk.com answered HTTP 500", dedupe_key="urgent_hit:1", title="t"))  # fmt: skip
-        s.add(AlertDelivery(kind="urgent_hit", channel="email", target="a@hz.example", status="sent", error="",
-                            dedupe_key="urgent_hit:1", title="t"))  # fmt: skip
+        s.add(
+            SchedulerLease(
+                name="scheduler",
+                token="t",
+                host="monitor-01",
+                pid=4242,
+                acquired_at=now - timedelta(hours=2),
+                heartbeat_at=now,
+                expires_at=now + timedelta(minutes=1),
+            )
+        )
+        s.add(
+            AlertDelivery(
+                kind="urgent_hit",
+                channel="dingtalk",
+                target="oapi.dingtalk.com",
+                status="failed",
+                error="oapi.dingtalk.com answered HTTP 500",
+                dedupe_key="urgent_hit:1",
+                title="t",
+            )
+        )
+        s.add(
+            AlertDelivery(
+                kind="urgent_hit",
+                channel="email",
+                target="a@hz.example",
+                status="sent",
+                error="",
+                dedupe_key="urgent_hit:1",
+                title="t",
+            )
+        )
     engine.dispose()
 
     result = CliRunner().invoke(main, ["status", "--config", str(path)], catch_exceptions=False)
