@@ -24,7 +24,7 @@ from crawler.graph_cli import clusters
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
 from crawler.labels import RUN_STATUSES, failure_label
 from crawler.lexicon_cli import lexicon
-from crawler.runner import RunSummary, run_source
+from crawler.runner import RunSummary, SourceBusy, run_source
 from crawler.status import status
 from storage.clusters import rebuild_clusters
 
@@ -73,7 +73,11 @@ def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
         raise ConfigError("sources: no enabled source to crawl; add one to config.yaml")
     summaries = []
     for source in sources:
-        summary = run_source(config, source, sessions)
+        try:
+            summary = run_source(config, source, sessions)
+        except SourceBusy as exc:  # the scheduler (or another crawl command) is crawling it right now
+            click.echo(str(exc), err=True)
+            continue
         print_run(summary)
         summaries.append(summary)
     with sessions.begin() as session:  # new contacts may join pages of different sites into one operator
@@ -88,7 +92,7 @@ def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
 def crawl(config: Config, source_name: str | None) -> None:
     """Crawl the configured sources, each in its own process, and store pages, scores and hits."""
     summaries = crawl_sources(config, source_name)
-    if any(s.status != "finished" for s in summaries):
+    if not summaries or any(s.status != "finished" for s in summaries):
         sys.exit(1)
 
 
