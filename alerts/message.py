@@ -20,7 +20,7 @@ SEVERITIES = ("info", "warning", "urgent")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
-MAX_TEXT = 3500  # characters of a robot message (WeCom's limit is 4096 bytes of Markdown)
+MAX_BYTES = 3800  # UTF-8 bytes of a robot message (WeCom's limit is 4096 bytes of Markdown)
 
 
 def clean(text: str, limit: int = 80) -> str:
@@ -72,7 +72,7 @@ class Alert:
         return "\n".join(out)
 
     def as_markdown(self) -> str:
-        """The robot message, bounded to MAX_TEXT characters."""
+        """The robot message, bounded to MAX_BYTES of UTF-8 (whole lines are dropped from the end)."""
         out = [f"### {md_escape(self.heading)}", ""]
         for line in self.lines:
             if isinstance(line, Link):
@@ -80,9 +80,11 @@ class Alert:
             else:
                 out.append(f"- {md_escape(clean(line, 300))}")
         text = "\n".join(out)
-        if len(text) > MAX_TEXT:
-            text = text[: MAX_TEXT - 40].rsplit("\n", 1)[0] + "\n- ……（内容过长，其余请在系统中查看）"
-        return text
+        if len(text.encode("utf-8")) > MAX_BYTES:
+            head = text.encode("utf-8")[: MAX_BYTES - 120].decode("utf-8", "ignore")
+            text = head.rsplit("\n", 1)[0] + "\n- ……（内容过长，其余请在系统中查看）"
+        # robots set up with keywords only accept messages containing one: "touthunt" always is
+        return text + "\n\n—— touthunt 监测平台"
 
 
 def hit_link(base_url: str, hit_id: int) -> str:

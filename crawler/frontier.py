@@ -70,6 +70,9 @@ class Frontier:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
+        if not hasattr(spider, "frontier_resume"):  # a spider that does not follow a frontier (not the site spider)
+            log.info("spider %s keeps no crawl frontier: an interrupted crawl starts over", spider.name)
+            return
         source = spider.source
         with self.sessions.begin() as session:
             db_source = repository.ensure_source(session, source.name, source.kind)

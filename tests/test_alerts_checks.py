@@ -226,3 +226,17 @@ def test_daily_digest_counts_by_category_and_source_and_names_degraded_sources(
     assert "按来源：forum 3，board 1" in text
     assert "覆盖情况：4 个来源中 1 个正常；异常：board（登录墙）、quiet（近一天未运行）、broken（抓取中断）。" in text
     assert "http://10.0.0.5:8000/hits/1" in text and text.index("#1 88分") < text.index("#3 75分")
+
+
+def test_robot_messages_stay_within_wecoms_size_limit() -> None:
+    from alerts.message import Alert
+
+    alert = Alert(
+        kind="digest",
+        dedupe_key="d",
+        title="每日简报",
+        lines=tuple(f"第{i}行：号贩子代挂号信息" * 5 for i in range(300)),
+    )
+    markdown = alert.as_markdown()
+    assert len(markdown.encode("utf-8")) <= 4096
+    assert "内容过长" in markdown and markdown.endswith("touthunt 监测平台")
