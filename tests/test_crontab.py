@@ -38,9 +38,9 @@ def test_invalid_cron_text_names_the_key(text: str) -> None:
 
 
 def test_scheduler_settings_are_validated() -> None:
-    with pytest.raises(ConfigError, match="scheduler.timezone: 'Mars/Base' is not allowed"):
+    with pytest.raises(ConfigError, match=r"scheduler\.timezone: 'Mars/Base' is not allowed"):
         parse_config({"scheduler": {"timezone": "Mars/Base"}})
-    with pytest.raises(ConfigError, match="scheduler.digest_schedule"):
+    with pytest.raises(ConfigError, match=r"scheduler\.digest_schedule"):
         parse_config({"scheduler": {"digest_schedule": "every day"}})
     with pytest.raises(ConfigError, match="an enabled e-mail channel needs the SMTP host"):
         parse_config({"alerts": {"email": {"enabled": True, "recipients": ["a@b.cn"]}}})
