@@ -131,10 +131,11 @@ class Lease:
 
     def release(self) -> None:
         with self.sessions.begin() as session:
-            session.execute(
+            result = session.execute(
                 delete(SchedulerLease).where(SchedulerLease.name == self.name, SchedulerLease.token == self.token)
             )
-        log.info("scheduler lease released")
+        if result.rowcount:  # type: ignore[attr-defined]
+            log.info("scheduler lease released")
 
 
 def current_holder(session: Session, name: str = LEASE_NAME) -> SchedulerLease | None:

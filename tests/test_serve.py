@@ -403,3 +403,26 @@ def test_job_kinds_must_be_module_level_functions() -> None:
     with pytest.raises(ValueError, match="module-level"):
         jobs.register_job_kind(jobs.JobKind("x", nested, lambda c: None, "x"))
     assert "digest" in jobs.JOB_KINDS and jobs.JOB_KINDS["digest"].func is jobs.digest_job
+
+
+def test_serve_stops_when_another_process_takes_its_lease(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"scheduler": {"lease_seconds": 5}})
+    config = load_config(path)
+    engine, sessions = open_db(config)
+    stop, ready = threading.Event(), threading.Event()
+    result: list[int] = []
+    options = ServeOptions(install_signals=False, stop=stop, ready=ready)
+    thread = threading.Thread(target=lambda: result.append(serve(config, path, options)), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(60)
+        with sessions.begin() as s:  # e.g. an operator started a second serve after the lease had expired
+            s.get_one(SchedulerLease, "scheduler").token = "someone-else"
+        thread.join(10)
+        assert not thread.is_alive(), "serve kept running without its lease"
+    finally:
+        stop.set()
+        thread.join(30)
+    assert result == [1]
+    assert _lease(sessions).token == "someone-else"  # the other holder's lease is left alone
+    engine.dispose()
