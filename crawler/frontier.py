@@ -78,6 +78,10 @@ class Frontier:
             db_source = repository.ensure_source(session, source.name, source.kind)
             self.source_id = db_source.id
             pending = frontier_store.pending(session, db_source.id)
+            start_keys = {frontier_key(u) for u in source.start_urls}
+            if pending and not start_keys <= frontier_store.known_keys(session, db_source.id):
+                log.info("the start URLs of %s changed since its interrupted crawl: starting over", source.name)
+                pending = []
             if pending:
                 spider.frontier_known = frontier_store.known_keys(session, db_source.id)
                 spider.frontier_resume = [
