@@ -31,6 +31,7 @@ from crawler.config import Config, load_config
 from crawler.lease import Lease, LeaseHeld
 from crawler.schedule import JOBS_TABLE, build_scheduler, cron_triggers, sync_jobs
 from crawler.serve import ServeOptions, serve
+from crawler.status import status_data
 from replayweb import ReplayWeb
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import AlertDelivery, CrawlRun, SchedulerLease, utcnow
@@ -160,6 +161,9 @@ def test_serve_runs_the_scheduler_and_the_web_app_and_stops_both(web: Any, tmp_p
         assert s.scalar(select(func.count()).select_from(SchedulerLease)) == 0
         job_ids = set(s.execute(text("SELECT id FROM apscheduler_jobs")).scalars())
         assert job_ids == {"crawl:kuaiyue", "job:digest"}
+        shown = status_data(config, s)  # touthunt status reads the next runs the scheduler keeps
+        assert shown["sources"][0]["next_run_from"] == "scheduler" and not shown["scheduler"]["running"]
+        assert shown["sources"][0]["recent_statuses"][0] in ("interrupted", "finished")
         sent = s.scalars(select(AlertDelivery.dedupe_key).where(AlertDelivery.status == "sent")).all()
         assert len(sent) == len(set(sent))  # every alert once, though the checks ran many times
     assert jobs._context is None
