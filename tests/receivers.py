@@ -99,7 +99,7 @@ class SMTPServer:
                 )
                 if ok:
                     self.logins.append(user)
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
 
             kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=tls_folder is not None)
         self.controller = Controller(self.box, hostname="127.0.0.1", port=self.port, **kwargs)

@@ -71,6 +71,12 @@ def test_mail_with_starttls_and_login(sessions: Any, tmp_path: Path, monkeypatch
         assert deliver(sessions, [channel], [ALERT], max_attempts=3)[0].status == "sent"
         assert smtp.logins == ["alerts"]
         assert smtp.box.messages[0][1] == ["a@hz.example", "b@hz.example"]
+        # a wrong password is refused by the server (SMTP 535) and recorded without the password
+        wrong = EmailChannel(**{**channel.__dict__, "environ": {"TOUTHUNT_SMTP_PASSWORD": "wrong-Pw"}})
+        third = Alert(kind="digest", dedupe_key="digest:2026-11-22", title="每日简报", severity="info")
+        [refused] = deliver(sessions, [wrong], [third], max_attempts=3)
+        assert refused.status == "failed" and refused.error.startswith("SMTP 535") and "wrong-Pw" not in refused.error
+        assert len(smtp.box.messages) == 1
         # without its password variable the channel fails with a message naming the variable
         unset = EmailChannel(**{**channel.__dict__, "environ": {}})
         second = Alert(kind="digest", dedupe_key="digest:2026-11-23", title="每日简报", severity="info")
