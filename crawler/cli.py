@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -276,7 +277,19 @@ def serve(config: Config, web_app: str) -> None:
 
     config_path = Path(click.get_current_context().params["config_path"])
     factory = load_factory(web_app) if web_app else None
-    sys.exit(run_serve(config, config_path, ServeOptions(web_app_factory=factory)))
+    ready = threading.Event()
+
+    def announce() -> None:
+        if ready.wait():
+            web = f"，网页 http://{config.web.host}:{config.web.port}" if factory else ""
+            click.echo(
+                f"touthunt serve 已启动（{config_path}）：调度器运行中{web}。按 Ctrl-C 或发送 SIGTERM 停止。", err=True
+            )
+
+    threading.Thread(target=announce, daemon=True).start()
+    code = run_serve(config, config_path, ServeOptions(web_app_factory=factory, ready=ready))
+    click.echo("touthunt serve 已停止。" if code == 0 else "touthunt serve 异常停止，详见日志。", err=True)
+    sys.exit(code)
 
 
 main.add_command(clusters)

@@ -213,6 +213,7 @@ def test_a_second_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
         first.send_signal(signal.SIGINT)  # Ctrl-C stops it as cleanly as SIGTERM
         output, _ = first.communicate(timeout=60)
         assert first.returncode == 0, output
+        assert "touthunt serve 已启动" in output and "touthunt serve 已停止。" in output
         assert "Traceback" not in output
     finally:
         if first.poll() is None:
