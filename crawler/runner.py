@@ -220,7 +220,10 @@ def run_source(
                 break
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=_POLL_SECONDS)
-    except BaseException:
+    except BaseException:  # Ctrl-C in a terminal: the child (same session) got it too and is closing
+        if stop is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=config.runs.stop_grace_seconds)
         _stop_child(child, config.runs.stop_grace_seconds)
         raise
     finally:

@@ -222,3 +222,30 @@ def test_a_source_crawled_by_a_live_process_is_not_crawled_twice(sessions: Any, 
     finally:
         live.kill()
         live.wait()
+
+
+def test_ctrl_c_in_a_terminal_interrupts_the_crawl_command_and_the_next_crawl_resumes(
+    web: Any, clean: dict[str, Any], tmp_path: Path
+) -> None:
+    config = make_config(tmp_path, web.proxy_url)
+    sessions = open_db(config)
+    repo = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--config", str(tmp_path / "config.yaml")]
+    process = subprocess.Popen(
+        command, cwd=repo, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        wait_for(lambda: len(pages_by_run(sessions)) >= 3, 60, "the first stored pages")
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode != 0
+    with sessions() as s:
+        [run] = s.scalars(select(CrawlRun)).all()
+        assert run.status == "interrupted", (run.status, run.message, output)
+    resumed = run_source(config, config.sources[0], sessions, show_progress=False)
+    assert resumed.status == "finished"
+    assert set(pages_by_run(sessions)) == clean["pages"]
