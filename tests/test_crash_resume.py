@@ -58,7 +58,7 @@ def pages_by_run(sessions: Any) -> dict[str, tuple[int | None, int | None]]:
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with ReplayWeb(write_web(tmp_path_factory.mktemp("web"))) as server:
+    with ReplayWeb(write_web(tmp_path_factory.mktemp("web"), slow_delay=4.0)) as server:
         yield server
 
 
@@ -127,9 +127,6 @@ def test_sigkilled_crawl_resumes_with_nothing_lost_or_fetched_twice(
     stored_by_first = {url for url, (_f, last) in after.items() if last == first_run_id}
     assert stored_by_first == set(first)  # the resumed run fetched none of them again ...
     assert not stored_by_first & requested_again  # ... not even as a request
-    assert f"http://www.hz-kuaiyue-gh.com{SLOW_PATH}" in requested_again or any(
-        url.endswith(SLOW_PATH) for url in first
-    )
     assert {last for _f, last in after.values()} == {first_run_id, resumed.run_id}
     with sessions() as s:
         assert s.scalar(select(func.count(Hit.id))) == clean["hits"]
