@@ -35,7 +35,8 @@ def md_escape(text: str) -> str:
 
 @dataclass(frozen=True)
 class Link:
-    """A line that links somewhere (a hit in the web app): ``text`` is untrusted, ``url`` is ours."""
+    """A line that links somewhere (a hit in the web app): ``text`` is untrusted, ``url`` is ours (empty when
+    ``web.base_url`` is not set: the line is shown without a link)."""
 
     text: str
     url: str
@@ -65,7 +66,7 @@ class Alert:
         out = [self.heading, ""]
         for line in self.lines:
             if isinstance(line, Link):
-                out.append(f"{clean(line.text, 120)}\n    {line.url}")
+                out.append(f"{clean(line.text, 120)}\n    {line.url}" if line.url else clean(line.text, 120))
             else:
                 out.append(clean(line, 400))
         out += ["", "—— touthunt 网络号贩子与医托有害信息监测平台（自动发送，请勿回复）"]
@@ -75,8 +76,10 @@ class Alert:
         """The robot message, bounded to MAX_BYTES of UTF-8 (whole lines are dropped from the end)."""
         out = [f"### {md_escape(self.heading)}", ""]
         for line in self.lines:
-            if isinstance(line, Link):
+            if isinstance(line, Link) and line.url:
                 out.append(f"- [{md_escape(clean(line.text, 60))}]({line.url})")
+            elif isinstance(line, Link):
+                out.append(f"- {md_escape(clean(line.text, 60))}")
             else:
                 out.append(f"- {md_escape(clean(line, 300))}")
         text = "\n".join(out)
@@ -88,4 +91,5 @@ class Alert:
 
 
 def hit_link(base_url: str, hit_id: int) -> str:
-    return f"{base_url.rstrip('/')}/hits/{hit_id}"
+    """``<web.base_url>/hits/<id>``; empty when no base URL is configured."""
+    return f"{base_url.rstrip('/')}/hits/{hit_id}" if base_url else ""

@@ -265,17 +265,18 @@ class SchedulerConfig(_Section):
 
 
 class WebConfig(_Section):
-    host: str = Field("127.0.0.1", description="Address the web app listens on in `touthunt serve`.")
-    port: int = Field(8000, ge=1, le=65535, description="Port the web app listens on in `touthunt serve`.")
+    host: str = Field("127.0.0.1", min_length=1, description="Address the web app listens on (`touthunt serve`).")
+    port: int = Field(8080, ge=1, le=65535, description="Port the web app listens on.")
     base_url: str = Field(
-        "http://127.0.0.1:8000",
-        description="Address analysts open the web app at; alerts link to hits as `<base_url>/hits/<id>`.",
+        "",
+        description="The web app's address as analysts reach it (`https://touthunt.example.cn`), for links in "
+        "alerts and exports. Empty: no links.",
     )
 
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 

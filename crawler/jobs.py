@@ -10,8 +10,11 @@ A new kind is one call at import time of this module's users, e.g. for the refer
 
     # crawler/jobs.py, after the existing registrations
     def recheck_job() -> None:
+        from referrals.recheck import run_due_rechecks
+
         ctx = context()
-        with_retry(lambda: referrals.recheck.run(ctx.config, ctx.sessions), what="re-check")
+        if not ctx.stop.is_set():
+            with_retry(lambda: run_due_rechecks(ctx.config, ctx.sessions), what="re-checks")
 
     register_job_kind(JobKind("recheck", recheck_job, lambda c: c.scheduler.recheck_schedule, "复查已移交的命中"))
 

@@ -240,3 +240,14 @@ def test_robot_messages_stay_within_wecoms_size_limit() -> None:
     markdown = alert.as_markdown()
     assert len(markdown.encode("utf-8")) <= 4096
     assert "内容过长" in markdown and markdown.endswith("touthunt 监测平台")
+
+
+def test_without_a_base_url_alerts_name_the_hit_without_a_link(sessions: Any, write_config: Any) -> None:
+    config = setup(sessions, write_config, names=("forum",))
+    with sessions.begin() as s:
+        hit = add_hit(s, source(s, "forum"), 1, score=95, title="专家号代挂")
+    with sessions() as s:
+        [alert] = check_urgent_hits(s, config, utcnow())
+    assert f"#{hit.id}" in alert.title
+    assert "](" not in alert.as_markdown() and "- 专家号代挂" in alert.as_markdown()
+    assert "/hits/" not in alert.as_text()
