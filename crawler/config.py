@@ -23,6 +23,19 @@ DEFAULT_CONFIG_PATH = Path("config.yaml")
 DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; touthunt/0.1; health supervision monitoring)"
 
 
+def _validate_cron(value: str) -> str:
+    """5-field cron text that APScheduler's CronTrigger accepts (checked here so serve never meets a bad one)."""
+    from crawler.crontab import cron_trigger
+
+    if len(value.split()) != 5:
+        raise ValueError("cron text needs 5 fields: minute hour day month weekday")
+    try:
+        cron_trigger(value, "UTC")
+    except ValueError as exc:
+        raise ValueError(f"not valid cron text ({exc})") from None
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -294,9 +307,7 @@ class SourceConfig(_Section):
     @field_validator("schedule")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError("cron text needs 5 fields: minute hour day month weekday")
-        return value
+        return _validate_cron(value)
 
     @model_validator(mode="after")
     def _check_kind(self) -> SourceConfig:
@@ -541,6 +552,167 @@ class PathsConfig(_Section):
     )
 
 
+class RunsConfig(_Section):
+    time_limit_seconds: float = Field(
+        7200.0,
+        gt=0,
+        description="Longest a crawl of one source may run; then it is stopped (checkpointed) and marked "
+        "`interrupted`, and its next run resumes where it stopped.",
+    )
+    stop_grace_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="After a crawl is asked to stop (time limit, `touthunt serve` shutting down), how long it may "
+        "take to store what it holds before it is killed.",
+    )
+    checkpoint_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description="Fetched pages are stored at least this often (or every 50 pages), so a killed crawl loses "
+        "at most this much work.",
+    )
+    resume: bool = Field(
+        True,
+        description="A crawl that did not run to its end (killed, time limit, shutdown) resumes from its "
+        "unfinished URLs on the next run instead of starting over.",
+    )
+
+
+class SchedulerConfig(_Section):
+    timezone: str = Field("Asia/Shanghai", description="Time zone the cron schedules are read in.")
+    misfire_grace_seconds: int = Field(
+        3600,
+        ge=1,
+        description="A job that could not start on time (the server was down or busy) still runs if it is at "
+        "most this late; later it is skipped and reported as a missed schedule.",
+    )
+    coalesce: bool = Field(True, description="Several missed runs of one job are run once, not once per missed time.")
+    max_instances: int = Field(
+        1, ge=1, le=10, description="Runs of the same job allowed at once (1: a source is never crawled twice at once)."
+    )
+    max_parallel_crawls: int = Field(
+        2, ge=1, le=32, description="Crawls (child processes) the scheduler runs at the same time, over all sources."
+    )
+    lease_seconds: float = Field(
+        60.0,
+        ge=5,
+        le=3600,
+        description="The scheduler holds a lease on the database, renewed every third of this; a second "
+        "`touthunt serve` is refused while it is live.",
+    )
+    config_check_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How often `touthunt serve` checks config.yaml for changes."
+    )
+    health_check_seconds: float = Field(
+        300.0, gt=0, le=86400, description="How often source health, missed schedules and urgent hits are checked."
+    )
+    digest_schedule: str = Field("0 8 * * *", description="When the daily digest is sent (cron text, 5 fields).")
+    recheck_schedule: str = Field(
+        "30 3 * * *", description="When referred hits are re-checked (cron text, 5 fields; the `recheck` job)."
+    )
+    evidence_schedule: str = Field(
+        "0 4 * * 0",
+        description="When every evidence folder is re-hashed against its manifest and expired evidence is pruned "
+        "(cron text, 5 fields; the `evidence` job); a failed check is alerted.",
+    )
+
+    @field_validator("digest_schedule", "recheck_schedule", "evidence_schedule")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        return _validate_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone name like Asia/Shanghai") from None
+        return value
+
+
+class EmailChannelConfig(_Section):
+    enabled: bool = Field(False, description="Send alerts by e-mail.")
+    host: str = Field("", description="SMTP server host name.")
+    port: int = Field(25, ge=1, le=65535, description="SMTP server port (25, 587 with STARTTLS, 465 with TLS).")
+    starttls: bool = Field(False, description="Upgrade the connection with STARTTLS before logging in.")
+    tls: bool = Field(False, description="Connect with TLS from the start (SMTPS, usually port 465).")
+    username: str = Field("", description="SMTP login name; empty: no login.")
+    password_env: str = Field("", description="Name of the environment variable holding the SMTP password.")
+    ca_file: str = Field(
+        "",
+        description="PEM file of the certificate authority the mail server's certificate is checked against "
+        "(a private CA); empty: the system's CAs.",
+    )
+    sender: str = Field("touthunt@localhost", description="From address of alert mail.")
+    recipients: tuple[str, ...] = Field((), description="Addresses alert mail is sent to.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> EmailChannelConfig:
+        if self.enabled and not self.host:
+            raise ValueError("host: an enabled e-mail channel needs the SMTP host")
+        if self.enabled and not self.recipients:
+            raise ValueError("recipients: an enabled e-mail channel needs at least one recipient")
+        if self.starttls and self.tls:
+            raise ValueError("starttls and tls: choose one")
+        return self
+
+
+class DingTalkChannelConfig(_Section):
+    enabled: bool = Field(False, description="Send alerts to a DingTalk group robot.")
+    url_env: str = Field(
+        "TOUTHUNT_DINGTALK_URL",
+        description="Name of the environment variable holding the robot's webhook URL (with its access_token).",
+    )
+    secret_env: str = Field(
+        "",
+        description="Name of the environment variable holding the robot's signing secret (SEC...); empty: the "
+        "robot is not signed.",
+    )
+
+
+class WeComChannelConfig(_Section):
+    enabled: bool = Field(False, description="Send alerts to a WeCom (企业微信) group robot.")
+    url_env: str = Field(
+        "TOUTHUNT_WECOM_URL",
+        description="Name of the environment variable holding the robot's webhook URL (with its key).",
+    )
+
+
+class AlertsConfig(_Section):
+    urgent_score: int = Field(
+        85, ge=1, le=100, description="A new hit scoring at least this is sent at once, not only in the digest."
+    )
+    recent_runs: int = Field(
+        3, ge=1, le=50, description="Runs a source's latest run is compared with (zero items, error-rate spike)."
+    )
+    error_rate_threshold: float = Field(
+        0.5, gt=0, le=1, description="Share of failed URLs in a run at or above which an error-rate spike is raised."
+    )
+    error_rate_factor: float = Field(
+        2.0, ge=1, description="...and only when the share is at least this many times the recent runs' share."
+    )
+    error_rate_min_urls: int = Field(
+        10, ge=1, description="Runs with fewer URLs (pages and failures) than this never raise an error-rate spike."
+    )
+    lookback_hours: float = Field(
+        24.0, gt=0, description="Checks look at runs and hits of this many past hours (older ones were reported)."
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=20, description="Attempts to deliver one alert over one channel before it is given up."
+    )
+    timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Time limit of every call to a mail server or webhook."
+    )
+    email: EmailChannelConfig = Field(default_factory=EmailChannelConfig, description="E-mail channel.")
+    dingtalk: DingTalkChannelConfig = Field(default_factory=DingTalkChannelConfig, description="DingTalk robot.")
+    wecom: WeComChannelConfig = Field(default_factory=WeComChannelConfig, description="WeCom robot.")
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every command.")
 
@@ -561,6 +733,9 @@ class Config(_Section):
     web: WebConfig = Field(default_factory=WebConfig, description="The analysts' web app.")
     paths: PathsConfig = Field(default_factory=PathsConfig, description="Local folders.")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
+    runs: RunsConfig = Field(default_factory=RunsConfig, description="Crawl runs: time limit, checkpoints, resume.")
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig, description="`touthunt serve` scheduling.")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Alerts and their channels.")
     base_dir: Path = Field(Path("."), exclude=True, description="(internal) folder of the config file.")
 
     @model_validator(mode="after")

@@ -13,6 +13,17 @@ if TYPE_CHECKING:
     from keywords.signals import ImageText
 
 
+@dataclass(frozen=True)
+class FrontierLink:
+    """A URL the spider is about to request, as the crawl frontier keeps it (see ``crawler/frontier.py``)."""
+
+    key: str
+    url: str
+    depth: int
+    hops: int
+    referer: str | None
+
+
 @dataclass
 class PageItem:
     # Set by the spider
@@ -29,6 +40,8 @@ class PageItem:
     links: list[str] = field(default_factory=list)  # outgoing http(s) links, page order, unique
     stable_url: str = ""  # a self-media post's permanent address when `url` is a temporary link
     rendered: bool = False  # the html is the DOM after JavaScript ran in the browser
+    frontier_key: str = ""  # the requested URL's frontier key; stored with the page, the URL is done
+    frontier_children: list[FrontierLink] = field(default_factory=list)  # requests this page led to
     # Set by the pipelines
     title: str = ""
     text: str = ""
@@ -74,3 +87,4 @@ class SerpResultItem:
     target_url: str
     resolution: str
     found_at: datetime
+    frontier_key: str = ""

@@ -37,6 +37,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    "crawler.frontier.Frontier": 490,
     "crawler.runrecorder.RunRecorder": 500,
     "crawler.progress.Progress": 510,
     "scrapy.extensions.telnet.TelnetConsole": None,
@@ -98,6 +99,8 @@ def build_settings(
         "TOUTHUNT_IMAGES": config.images.model_dump(mode="json"),
         "TOUTHUNT_PLATFORM_DOMAINS": list(config.referrals.platform_domains),
         "TOUTHUNT_STORE_BATCH": 50,
+        "TOUTHUNT_CHECKPOINT_SECONDS": config.runs.checkpoint_seconds,
+        "TOUTHUNT_FRONTIER": config.runs.resume,
         "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
     }
     settings.update(render_settings(config, source))

@@ -48,6 +48,7 @@ class ClassifiedsSpider(SiteSpider):
     """Reads ``TOUTHUNT_SOURCE`` (a classifieds source)."""
 
     name = "classifieds"
+    resumable = False  # starts from its own requests, not from the frontier
 
     def __init__(self, source: SourceConfig, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)

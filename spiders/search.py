@@ -38,6 +38,7 @@ class SearchSpider(SiteSpider):
     """Reads ``TOUTHUNT_SOURCE`` (a search source) and ``TOUTHUNT_QUERIES`` (its expanded queries)."""
 
     name = "search"
+    resumable = False  # starts from its own requests, not from the frontier
 
     def __init__(self, source: SourceConfig, queries: list[str], **kwargs: Any) -> None:
         super().__init__(source, **kwargs)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy.exceptions import (
@@ -45,7 +45,8 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.config import SourceConfig
 from crawler.domains import host_of, registrable_domain
-from crawler.items import FailureItem, PageItem
+from crawler.frontier import frontier_key
+from crawler.items import FailureItem, FrontierLink, PageItem
 from crawler.rendering import render_meta
 from spiders.decoding import UndecodableBody, decode_body
 from spiders.extract import extract_links
@@ -89,9 +90,15 @@ def failure_reason(failure: Failure) -> tuple[str, str, int | None]:
 
 
 class SiteSpider(scrapy.Spider):
-    """Reads the ``TOUTHUNT_SOURCE`` setting (a source entry of config.yaml, as a dict)."""
+    """Reads the ``TOUTHUNT_SOURCE`` setting (a source entry of config.yaml, as a dict).
+
+    ``frontier_resume`` and ``frontier_known`` are set by the crawl frontier extension before the first
+    request (``crawler/frontier.py``): a resumed crawl requests the pending URLs instead of the start URLs and
+    never requests a URL the frontier knows. Every item carries its URL's frontier key and a page carries the
+    requests it led to, so the store pipeline settles both with the page."""
 
     name = "site"
+    resumable: ClassVar[bool] = True  # an interrupted crawl resumes from the frontier (kinds that start elsewhere: no)
 
     def __init__(self, source: SourceConfig, render: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(name=f"site:{source.name}", **kwargs)
@@ -101,6 +108,8 @@ class SiteSpider(scrapy.Spider):
         self.render = render or {}
         self.render_policy = self.render.get("policy", "never")
         self.render_budget = int(self.render.get("max_pages", 0))
+        self.frontier_resume: list[FrontierLink] | None = None
+        self.frontier_known: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -110,11 +119,16 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.frontier_resume is not None:
+            for link in self.frontier_resume:
+                yield self._request(link.url, depth=link.depth, hops=link.hops, referer=link.referer)
+            return
         for url in self.source.start_urls:
+            self.frontier_known.add(frontier_key(url))
             yield self._request(url, depth=0, hops=0, referer=None)
 
     def _request(self, url: str, *, depth: int, hops: int, referer: str | None) -> Request:
-        meta = {"th_depth": depth, "th_hops": hops, "th_referer": referer, "th_url": url}
+        meta = {"th_depth": depth, "th_hops": hops, "th_referer": referer, "th_url": url, "th_key": frontier_key(url)}
         if self.render_policy == "always" and self._take_render_budget():
             meta.update(render_meta("always", self.render))
         return Request(url, callback=self.parse, errback=self.on_error, meta=meta)
@@ -135,9 +149,24 @@ class SiteSpider(scrapy.Spider):
             if reason and self._take_render_budget():
                 yield self._render_again(response, item, reason)
                 return
-        yield item
         if isinstance(item, PageItem):
-            yield from self._follow(response.url, links, meta["th_depth"], meta["th_hops"])
+            yield from self._emit_with_children(item, links, meta["th_hops"])
+        else:
+            yield item
+
+    def _emit_with_children(self, item: PageItem, links: list[str], hops: int) -> Iterator[PageItem | Request]:
+        """The page, carrying the requests it leads to (the frontier stores both in one transaction), then
+        those requests."""
+        follow = list(self._follow(item.final_url, links, item.depth, hops))
+        item.frontier_children = [
+            FrontierLink(
+                key=r.meta["th_key"], url=r.url, depth=r.meta["th_depth"], hops=r.meta["th_hops"],
+                referer=r.meta["th_referer"],
+            )
+            for r in follow
+        ]  # fmt: skip
+        yield item
+        yield from follow
 
     def page_item(
         self, response: Response, url: str, *, depth: int, referer: str | None
@@ -156,7 +185,7 @@ class SiteSpider(scrapy.Spider):
                 html, encoding = decode_body(response.body, content_type)
         except (UndecodableBody, AttributeError) as exc:
             detail = f"{exc}; Content-Type {content_type or 'missing'}"
-            return self._failure(url, "binary", detail, response.status), []
+            return self._failure(url, "binary", detail, response.status, key=meta.get("th_key", "")), []
         links = extract_links(html, response.url)
         redirects = meta.get("th_redirect_urls") or meta.get("redirect_urls") or []
         item = PageItem(
@@ -172,6 +201,7 @@ class SiteSpider(scrapy.Spider):
             referer=referer,
             links=links[:MAX_LINKS_KEPT],
             rendered=rendered,
+            frontier_key=meta.get("th_key", ""),
         )
         if rendered:
             item.extra["render_reason"] = meta.get("th_render", "")
@@ -211,7 +241,11 @@ class SiteSpider(scrapy.Spider):
                 continue
             if not self.follow_link(link):
                 continue
-            yield self._request(link, depth=depth + 1, hops=link_hops, referer=page_url)
+            request = self._request(link, depth=depth + 1, hops=link_hops, referer=page_url)
+            if request.meta["th_key"] in self.frontier_known:
+                continue  # requested already in this crawl cycle (Scrapy's duplicate filter, across restarts)
+            self.frontier_known.add(request.meta["th_key"])
+            yield request
 
     def on_error(self, failure: Failure) -> Iterator[PageItem | FailureItem | Request]:
         request = failure.request  # type: ignore[attr-defined]
@@ -219,16 +253,17 @@ class SiteSpider(scrapy.Spider):
         if isinstance(static, PageItem):  # rendering failed: keep what the static fetch saw
             self.crawler.stats.inc_value("touthunt/health/render_failed")
             log.warning("rendering %s failed (%s); keeping the static copy", request.url, failure.value)
-            links = extract_links(static.html, static.final_url)
-            static.links = links[:MAX_LINKS_KEPT]
-            yield static
-            yield from self._follow(static.final_url, links, static.depth, request.meta["th_hops"])
+            yield from self._emit_with_children(
+                static, extract_links(static.html, static.final_url), request.meta["th_hops"]
+            )
             return
         reason, detail, status = failure_reason(failure)
         first_url = request.meta.get("redirect_urls", [request.meta.get("th_url", request.url)])[0]
-        yield self._failure(first_url, reason, detail, status)
+        yield self._failure(first_url, reason, detail, status, key=request.meta.get("th_key", ""))
 
-    def _failure(self, url: str, reason: str, detail: str, status: int | None) -> FailureItem:
+    def _failure(self, url: str, reason: str, detail: str, status: int | None, *, key: str = "") -> FailureItem:
         self.crawler.stats.inc_value(f"touthunt/failures/{reason}")
         log.warning("failed %s: %s (%s)", url, reason, detail)
-        return FailureItem(source=self.source.name, url=url, reason=reason, detail=detail, http_status=status)
+        return FailureItem(
+            source=self.source.name, url=url, reason=reason, detail=detail, http_status=status, frontier_key=key
+        )

@@ -110,8 +110,35 @@ class CrawlRun(Base):
     source_state: Mapped[str | None] = mapped_column(String(30))
     robots_obeyed: Mapped[bool | None]
     health: Mapped[dict[str, Any]] = mapped_column(default=dict)  # further per-kind figures
+    # The crawl process and its machine, so a run whose process is gone is found and marked interrupted
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
 
     source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class FrontierEntry(Base):
+    """A URL of a source's current crawl cycle: ``pending`` until the page (or its failure) is stored, then
+    ``done`` in the same transaction, together with the links it leads to. A crawl that is killed resumes
+    from the pending entries; a crawl that runs to its end clears its source's frontier."""
+
+    __tablename__ = "crawl_frontier"
+    __table_args__ = (
+        UniqueConstraint("source_id", "key", name="uq_crawl_frontier_source_key"),
+        Index("ix_crawl_frontier_source_state", "source_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    key: Mapped[str] = mapped_column(String(64))  # the request fingerprint (hex)
+    url: Mapped[str] = mapped_column(String(2048))
+    depth: Mapped[int] = mapped_column(default=0)
+    hops: Mapped[int] = mapped_column(default=0)
+    referer: Mapped[str | None] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done
+    added_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    done_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Page(Base):
@@ -453,3 +480,36 @@ class LexiconChange(Base):
     weight: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertDelivery(Base):
+    """One attempt to deliver an alert over one channel. ``dedupe_key`` names the alert (e.g.
+    ``urgent_hit:42``): once a key is ``sent`` on a channel it is never sent there again."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_key_channel", "dedupe_key", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)  # zero_items, login_wall, urgent_hit, digest, ...
+    channel: Mapped[str] = mapped_column(String(20))  # email | dingtalk | wecom
+    target: Mapped[str] = mapped_column(String(255), default="")  # recipients or the webhook host (no secrets)
+    status: Mapped[str] = mapped_column(String(10))  # sent | failed
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text, default="")
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler on this database: one row per lease name, renewed by its holder's heartbeat.
+    A second ``touthunt serve`` finds a live lease and refuses to start."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))  # changes with every new holder (compare-and-swap)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

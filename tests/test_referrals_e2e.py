@@ -207,6 +207,36 @@ def test_evidence_files_are_never_overwritten_and_changes_are_found(crawled: Any
     assert ("response.warc.gz", "missing") in {(p.name, p.problem) for p in check_folder(copy, None)}
 
 
+def test_the_scheduled_evidence_job_alerts_an_altered_file(crawled: Any, tmp_path: Path) -> None:
+    from alerts.channels import WeComChannel
+    from crawler import jobs
+    from tests.receivers import Webhook
+
+    config, sessions = crawled["config"], crawled["sessions"]
+    copy = tmp_path / "evidence"
+    shutil.copytree(evidence_root(config), copy)
+    with sessions() as s:
+        record = s.scalars(select(EvidenceRecord).order_by(EvidenceRecord.id)).first()
+        assert record is not None
+    altered = copy / record.folder / "screenshot.png"
+    altered.chmod(0o644)
+    altered.write_bytes(b"not the screenshot")
+    checked = with_changes(config, "test", evidence={"folder": str(copy), "retention_days": 0})
+    with Webhook() as robot:
+        channel = WeComChannel(url_env="ROBOT", timeout=5, environ={"ROBOT": robot.url})
+        jobs.set_context(
+            jobs.Context(config=checked, config_path=tmp_path / "c.yaml", sessions=sessions, channels=[channel])
+        )
+        try:
+            jobs.evidence_job()
+        finally:
+            jobs.set_context(None)
+    [(_path, _query, body)] = robot.received
+    content = body["markdown"]["content"]
+    assert "取证文件校验失败" in content and f"命中 #{record.hit_id}" in content and "screenshot.png" in content
+    assert "evidence" in jobs.JOB_KINDS and "recheck" in jobs.JOB_KINDS
+
+
 def _cli(config: Config, *args: str) -> Any:
     result = CliRunner().invoke(main, [*args, "--config", str(config.base_dir / "config.yaml")])
     return result
