@@ -2,11 +2,16 @@
 
 Each channel works in its own thread, so a channel that refuses or hangs (each call has its time limit)
 never holds the others up. An alert whose ``dedupe_key`` was sent over a channel is never sent there again;
-a failed one is tried again on the next check, up to ``alerts.max_attempts`` attempts per channel."""
+a failed one is tried again on the next check, up to ``alerts.max_attempts`` attempts per channel.
+
+Jobs run in parallel (a crawl's checks beside the periodic health check), so reading the delivery history,
+sending and recording happen under one process-wide lock; one ``touthunt serve`` holds the database (the
+scheduler lease), so that is enough to send an alert once."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from storage.models import AlertDelivery, utcnow
 from storage.retry import with_retry
 
 log = logging.getLogger(__name__)
+_DELIVERING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,10 @@ def deliver(
         if unique:
             log.info("%d alerts and no enabled channel: %s", len(unique), ", ".join(a.dedupe_key for a in unique))
         return []
-    sent, failed = _history(sessions, [a.dedupe_key for a in unique])
-    with ThreadPoolExecutor(max_workers=len(channels), thread_name_prefix="alert") as pool:
-        futures = [
-            pool.submit(_run_channel, sessions, channel, unique, sent, failed, max_attempts) for channel in channels
-        ]
-        return [outcome for future in futures for outcome in future.result()]
+    with _DELIVERING:
+        sent, failed = _history(sessions, [a.dedupe_key for a in unique])
+        with ThreadPoolExecutor(max_workers=len(channels), thread_name_prefix="alert") as pool:
+            futures = [
+                pool.submit(_run_channel, sessions, channel, unique, sent, failed, max_attempts) for channel in channels
+            ]
+            return [outcome for future in futures for outcome in future.result()]

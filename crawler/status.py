@@ -17,20 +17,11 @@ from crawler.config import Config
 from crawler.crontab import cron_trigger
 from crawler.hitlist import CHINA
 from crawler.jobs import JOB_KINDS
-from crawler.labels import RUN_STATUSES
+from crawler.labels import RUN_STATUSES, SOURCE_STATES
 from crawler.lease import current_holder
 from crawler.schedule import CRAWL_PREFIX, JOBS_TABLE, KIND_PREFIX
 from storage import frontier
 from storage.models import AlertDelivery, CrawlRun, Source, utcnow
-
-STATE_LABELS = {
-    "ok": "正常",
-    "login_wall": "登录墙",
-    "captcha": "验证码",
-    "empty": "无内容",
-    "parser_failure": "解析失败",
-    "blocked": "被屏蔽",
-}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -169,7 +160,7 @@ def render_status(data: dict[str, Any]) -> str:
         last = s["last_run"]
         if last:
             status = RUN_STATUSES.get(last["status"], last["status"])
-            health = STATE_LABELS.get(last["source_state"] or "", last["source_state"] or "—")
+            health = SOURCE_STATES.get(last["source_state"] or "", last["source_state"] or "—")
             detail = (
                 f"上次 #{last['id']} {_short(last['started_at'])} {status}，请求 {last['requests']}，"
                 f"页面 {last['items']}，入库 {last['pages_stored']}，新命中 {last['hits_new']}，"
