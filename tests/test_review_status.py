@@ -106,7 +106,9 @@ def test_status_page_shows_runs_health_jobs_and_alerts(env: Any) -> None:
     assert "30 7 * * 1-5" in forum and "失败" in forum and "验证码拦截" in forum and " 3 " in f" {forum} "
     assert "07:30" in forum and "按配置推算" in forum
     hub = by_name["hub-hz"]
-    assert "已完成" in hub and "06:00" in hub
+    assert "已完成" in hub and "06:00" in hub and "正常" in hub
+    # requests 5, pages 4 as the seeded run recorded them, in the table's column order
+    assert re.search(r"已完成 \d+ 秒 5 4 ", hub), hub
     assert "已停用" in by_name["old-hz"]
 
     jobs = [text_of(row) for row in re.findall(r'<tr class="job-row">(.*?)</tr>', html, re.S)]
