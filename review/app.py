@@ -40,7 +40,7 @@ from referrals.report import referral_figures, sent_items
 from review import charts, stats
 from review.auth import LOGIN_COOKIE, SESSION_COOKIE, LoginLimiter, SessionCodec, load_secret, same_token
 from review.auth import verify_password as check_password
-from review.evidence import ScreenshotFinder, evidence_screenshots, screenshot_file
+from review.evidence import ScreenshotFinder, address_facts, evidence_screenshots, screenshot_file
 from review.hitquery import SORTS, HitFilters, grouped, list_hits
 from review.marks import safe_link as safe_link_of
 from review.marks import segments
@@ -248,9 +248,10 @@ def create_app(
     app.state.review = state
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    from review import batchpages  # imports this module's helpers, so only once create_app runs
+    from review import batchpages, statuspage  # they import this module's helpers, so only once create_app runs
 
     batchpages.register(app, state)
+    statuspage.register(app, state)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -472,6 +473,7 @@ def create_app(
                 last_run=runs.get(page.last_run_id or -1),
                 icp=[i for i in page.identifiers if i.kind in ("icp", "icp_licence")],
                 has_screenshot=screenshot_file(state.screenshots, db, page) is not None,
+                address=address_facts(config, db, hit.id),
                 link=safe_link_of(page.final_url),
                 back=local_path(request.query_params.get("back")),
                 neighbours=neighbours,

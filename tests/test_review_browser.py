@@ -165,7 +165,7 @@ def test_no_page_of_the_app_breaks_its_own_content_security_policy(served: Serve
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     log_in(page, served, "boss", "supervisor secret 1")
-    for path in ("/hits", f"/hits/{served.hits['scalper']}", "/lexicon", "/dashboard", "/audit", "/batches"):
+    for path in ("/hits", f"/hits/{served.hits['scalper']}", "/lexicon", "/dashboard", "/audit", "/batches", "/status"):
         page.goto(served.url + path)
         page.wait_for_load_state("networkidle")
     page.goto(f"{served.url}/lexicon")
