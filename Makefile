@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages: a CJK font, so Chinese text in rendered images and screenshots is not empty boxes;
+# Debian packages: a CJK font and an emoji font, so Chinese text and the symbols scalpers write (➕V) in
+# rendered images and screenshots are not empty boxes;
 # the libraries OpenCV (used by the OCR) loads; Chromium for rendering and screenshots (Playwright drives
 # Debian's browser: its own browser download does not work on a closed network).
-DEBS   := fonts-wqy-microhei libgl1 libglib2.0-0 chromium
+DEBS   := fonts-wqy-microhei fonts-noto-color-emoji libgl1 libglib2.0-0 chromium
 DEB_STAMP := $(VENV)/.debs
 
 .PHONY: demo test lint bench clean system-deps
@@ -17,7 +18,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Installs what is missing with apt-get when run as root (CI, a fresh server); otherwise says what to install.
-$(DEB_STAMP): | $(BIN)/python
+$(DEB_STAMP): Makefile | $(BIN)/python
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -44,6 +45,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_crawl.py
+	$(BIN)/python bench/bench_render.py
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache

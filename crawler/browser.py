@@ -27,7 +27,11 @@ CHROMIUM_ARGS = (
     "--disable-default-apps",
     "--metrics-recording-only",
     "--mute-audio",
+    # Chromium still calls Google (component updates, account checks) despite the flags above; those hosts
+    # bypass the proxy (PHONE_HOME_HOSTS) and resolve to nothing, so no such request leaves the machine
+    "--host-resolver-rules=MAP *.google.com ~NOTFOUND, MAP *.googleapis.com ~NOTFOUND, MAP *.gvt1.com ~NOTFOUND",
 )
+PHONE_HOME_HOSTS = "*.google.com,*.googleapis.com,*.gvt1.com"
 
 
 def launch_options(config: Config) -> dict[str, Any]:
@@ -44,6 +48,6 @@ def launch_options(config: Config) -> dict[str, Any]:
         "args": list(CHROMIUM_ARGS),
         "timeout": config.browser.navigation_timeout_seconds * 1000,
     }
-    if config.network.proxy:
-        options["proxy"] = {"server": config.network.proxy}
+    if config.network.proxy_list:  # the browser keeps one proxy: the first of network.proxies, or network.proxy
+        options["proxy"] = {"server": config.network.proxy_list[0], "bypass": PHONE_HOME_HOSTS}
     return options

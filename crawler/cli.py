@@ -1,4 +1,7 @@
-"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export and demo.
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export, demo and serve here; ``status`` in
+``crawler/status.py``; the referral commands (batch, verify, evidence, recheck, report, blacklist) in
+``crawler/referrals_cli.py``; the web app's (user, review, web) in ``review/cli.py``; ``sources`` in
+``crawler/sources_cli.py``.
 
 Every command takes ``--config PATH`` (default ``./config.yaml``). A configuration error ends the command
 with its message and exit status 2; other known errors with exit status 1; never with a traceback.
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,9 +26,13 @@ from crawler.config import Config
 from crawler.errors import ConfigError
 from crawler.graph_cli import clusters
 from crawler.hitlist import CHINA, day_bounds, hit_row, render_csv, render_json, render_table
-from crawler.labels import RUN_STATUSES, failure_label
+from crawler.labels import RUN_STATUSES, SOURCE_STATES, failure_label
 from crawler.lexicon_cli import lexicon
-from crawler.runner import RunSummary, run_source
+from crawler.referrals_cli import COMMANDS as REFERRAL_COMMANDS
+from crawler.runner import RunSummary, SourceBusy, run_source
+from crawler.sources_cli import sources
+from crawler.status import status
+from review.cli import review, user, web
 from storage.clusters import rebuild_clusters
 
 log = logging.getLogger("touthunt")
@@ -64,6 +72,9 @@ def print_run(summary: RunSummary, out: TextIO | None = None) -> None:
         f"入库 {summary.pages_stored} 页, 新命中 {summary.hits_new} 条; 失败/丢弃: {reasons}",
         file=out,
     )
+    if summary.source_state in ("login_wall", "captcha", "blocked") or summary.status == "blocked":
+        state = SOURCE_STATES.get(summary.source_state or "", summary.source_state)
+        click.echo(f"    平台拦截 ({state})，本次运行已停止；未尝试绕过。", file=out)
     if summary.message:
         click.echo(f"    {summary.message}", file=out)
     click.echo(f"    日志: {summary.log_file}", file=out)
@@ -76,7 +87,11 @@ def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
         raise ConfigError("sources: no enabled source to crawl; add one to config.yaml")
     summaries = []
     for source in sources:
-        summary = run_source(config, source, sessions)
+        try:
+            summary = run_source(config, source, sessions)
+        except SourceBusy as exc:  # the scheduler (or another crawl command) is crawling it right now
+            click.echo(str(exc), err=True)
+            continue
         print_run(summary)
         summaries.append(summary)
     with sessions.begin() as session:  # new contacts may join pages of different sites into one operator
@@ -91,7 +106,7 @@ def crawl_sources(config: Config, source_name: str | None) -> list[RunSummary]:
 def crawl(config: Config, source_name: str | None) -> None:
     """Crawl the configured sources, each in its own process, and store pages, scores and hits."""
     summaries = crawl_sources(config, source_name)
-    if any(s.status != "finished" for s in summaries):
+    if not summaries or any(s.status != "finished" for s in summaries):
         sys.exit(1)
 
 
@@ -151,7 +166,8 @@ def show(config: Config, hit_id: int) -> None:
         hit = repository.get_hit(session, hit_id)
         if hit is None:
             raise click.UsageError(f"no hit with id {hit_id}")
-        click.echo(render_hit(hit, color=sys.stdout.isatty()))
+        found_by = list(repository.serp_results_for_page(session, hit.page_id))
+        click.echo(render_hit(hit, color=sys.stdout.isatty(), found_by=found_by))
 
 
 def _read_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
@@ -244,6 +260,13 @@ def export(config: Config, authority: str, out_dir: Path | None) -> None:
             platforms=load_platforms(config.referrals.platform_domains),
             now=datetime.now(UTC),
         )
+        if result is not None:  # the audit log names every file handed out
+            from storage import audit
+
+            audit.record(
+                session, "system", "export", f"referral:{authority}", path=str(result.path), sha256=result.sha256,
+                hits=result.hits,
+            )  # fmt: skip
     if result is None:
         click.echo(f"没有待移交{authority_label(authority)}的命中。")
         return
@@ -264,9 +287,49 @@ def demo(config: Config, out_dir: Path | None) -> None:
     run_demo(config, out_dir=out_dir)
 
 
+@main.command()
+@click.option(
+    "--web-app",
+    "web_app",
+    default="review.app:create_app",
+    show_default=True,
+    metavar="MODULE:FUNCTION",
+    help="The web app served beside the scheduler (a factory taking the Config, returning an ASGI app).",
+)
+@click.option("--no-web", is_flag=True, help="Run the scheduler only (the web app runs elsewhere).")  # fmt: skip
+@with_config
+def serve(config: Config, web_app: str, no_web: bool) -> None:
+    """Run unattended: the scheduler and the analysts' web app until SIGTERM or SIGINT."""
+    from crawler.serve import ServeOptions, load_factory
+    from crawler.serve import serve as run_serve
+
+    config_path = Path(click.get_current_context().params["config_path"])
+    factory = None if no_web else load_factory(web_app)
+    ready = threading.Event()
+
+    def announce() -> None:
+        if ready.wait():
+            web = f"，网页 http://{config.web.host}:{config.web.port}" if factory else ""
+            click.echo(
+                f"touthunt serve 已启动（{config_path}）：调度器运行中{web}。按 Ctrl-C 或发送 SIGTERM 停止。", err=True
+            )
+
+    threading.Thread(target=announce, daemon=True).start()
+    code = run_serve(config, config_path, ServeOptions(web_app_factory=factory, ready=ready))
+    click.echo("touthunt serve 已停止。" if code == 0 else "touthunt serve 异常停止，详见日志。", err=True)
+    sys.exit(code)
+
+
 main.add_command(clusters)
 main.add_command(certs)
 main.add_command(lexicon)
+for _command in REFERRAL_COMMANDS:
+    main.add_command(_command)
+main.add_command(user)
+main.add_command(review)
+main.add_command(web)
+main.add_command(sources)
+main.add_command(status)
 
 if __name__ == "__main__":
     main()

@@ -40,6 +40,11 @@ def run_demo(config: Config, *, out_dir: Path | None = None) -> None:
         click.echo(f"演示网络已启动 (代理 {web.proxy_url})，开始抓取 {len(demo.sources)} 个来源……")
         crawl_sources(demo, None)
 
+    from crawler.sources_cli import health_rows, render_health
+
+    click.echo("\n来源状态:")
+    click.echo(render_health(health_rows(demo)))
+
     sessions = open_database(demo)
     with sessions() as session:
         rows = [hit_row(h) for h in repository.list_hits(session, seen_since=started, min_score=0)]
@@ -68,7 +73,10 @@ def run_demo(config: Config, *, out_dir: Path | None = None) -> None:
         f"  数据库      {demo.database_url}\n"
         f"  抓取日志    {demo.var_dir / 'logs'}\n"
         f"  导出文件    {exports_dir}\n"
+        f"  取证文件    {demo.resolve_path(demo.evidence.folder)}   (touthunt evidence check 校验)\n"
+        "  移交批次    touthunt batch create --authority miit --as 用户名  (审核: touthunt batch approve)\n"
         "  查看命中    touthunt hits --format json   (或 --format csv)\n"
+        "  来源状态    touthunt sources              (或 --json)\n"
         "  离线评分    touthunt score --input 记录.jsonl\n"
         "  正式抓取    编辑 config.yaml 中的 sources，然后运行 touthunt crawl"
     )

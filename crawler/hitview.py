@@ -8,7 +8,9 @@ from typing import Any
 
 from crawler.hitlist import china_time
 from crawler.labels import category_label
-from storage.models import Hit
+from storage.models import Hit, SerpResult
+
+ENGINE_LABELS = {"baidu": "百度", "sogou": "搜狗", "bing": "必应", "so": "360搜索"}
 
 CONTEXT_CHARS = 40  # characters of text shown on each side of a marked span
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -56,7 +58,18 @@ def marked_excerpts(text: str, reasons: list[dict[str, Any]], *, color: bool = F
     return excerpts
 
 
-def render_hit(hit: Hit, *, color: bool = False) -> str:
+def found_by_lines(results: list[SerpResult]) -> list[str]:
+    """How search found the page: engine, ad or organic, query, position and the result's title."""
+    lines = []
+    for r in results:
+        kind = "广告" if r.is_ad else "自然结果"
+        where = f"第{r.page_number}页第{r.rank}位"
+        lines.append(f"  {ENGINE_LABELS.get(r.engine, r.engine)} {kind} 「{r.query}」 {where} {china_time(r.found_at)}")
+        lines.append(f"      {r.title}  ({r.display_url})")
+    return lines
+
+
+def render_hit(hit: Hit, *, color: bool = False, found_by: list[SerpResult] | None = None) -> str:
     page = hit.page
     contacts = ", ".join(f"{c.kind}:{c.value}" + ("" if c.found_in == "text" else f"({c.found_in})")
                          for c in sorted(page.contacts, key=lambda c: (c.kind, c.value))) or "无"  # fmt: skip
@@ -80,6 +93,9 @@ def render_hit(hit: Hit, *, color: bool = False) -> str:
     ]
     for number, reason in enumerate(hit.reasons, start=1):
         lines.append(f"  {number:>2}. {reason['rule_id']:<32} {reason['weight']:+7.1f}  {reason.get('text', '')}")
+    if found_by:
+        lines += ["", "搜索发现 (搜索引擎结果与付费推广, 见 serp_results):"]
+        lines += found_by_lines(found_by)
     excerpts = marked_excerpts(page.text, hit.reasons, color=color)
     if excerpts:
         lines += ["", "原文摘录 (【】内为匹配文字, 上标为理由编号):"]

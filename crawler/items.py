@@ -1,5 +1,6 @@
 """The items spiders emit and pipelines enrich: ``PageItem`` for a fetched page, ``FailureItem`` for a URL
-that could not become one. Both are plain dataclasses, so pipelines and tests build them without Scrapy."""
+that could not become one, ``SerpResultItem`` for a search result. All are plain dataclasses, so pipelines
+and tests build them without Scrapy."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from keywords import ScoreResult
     from keywords.signals import ImageText
+
+
+@dataclass(frozen=True)
+class FrontierLink:
+    """A URL the spider is about to request, as the crawl frontier keeps it (see ``crawler/frontier.py``)."""
+
+    key: str
+    url: str
+    depth: int
+    hops: int
+    referer: str | None
 
 
 @dataclass
@@ -26,6 +38,10 @@ class PageItem:
     redirect_chain: list[str] = field(default_factory=list)
     referer: str | None = None
     links: list[str] = field(default_factory=list)  # outgoing http(s) links, page order, unique
+    stable_url: str = ""  # a self-media post's permanent address when `url` is a temporary link
+    rendered: bool = False  # the html is the DOM after JavaScript ran in the browser
+    frontier_key: str = ""  # the requested URL's frontier key; stored with the page, the URL is done
+    frontier_children: list[FrontierLink] = field(default_factory=list)  # requests this page led to
     # Set by the pipelines
     title: str = ""
     text: str = ""
@@ -47,3 +63,28 @@ class FailureItem:
     reason: str
     detail: str = ""
     http_status: int | None = None
+
+
+@dataclass
+class SerpResultItem:
+    """One result on a search-engine result page, organic or ad (ads are evidence of paid promotion).
+    ``resolution`` says how the engine's link became ``target_url``: ``direct`` (the engine states or encodes
+    it), ``redirect`` (followed a 30x or a refresh page), ``expired`` (the link no longer leads anywhere),
+    ``loop`` (the link redirects in circles or through too many jump pages), ``failed`` (the target could not
+    be fetched), ``not_followed`` (the source does not follow this kind of result)."""
+
+    source: str
+    engine: str
+    query: str
+    page_number: int
+    rank: int
+    is_ad: bool
+    title: str
+    snippet: str
+    display_url: str
+    serp_url: str
+    redirect_url: str
+    target_url: str
+    resolution: str
+    found_at: datetime
+    frontier_key: str = ""

@@ -1,5 +1,6 @@
-"""The Chinese words users read for touthunt's codes: hit categories, review statuses, authorities, run
-statuses and failure reasons. Codes stay English in data and code; only output uses these labels."""
+"""The Chinese words users read for touthunt's codes: hit categories, review statuses, authorities, batch
+states, re-check outcomes, run statuses and failure reasons. Codes stay English in data and code; only output
+uses these labels."""
 
 from __future__ import annotations
 
@@ -18,7 +19,22 @@ AUTHORITIES = {
     "police": "公安机关",
 }
 
-RUN_STATUSES = {"running": "运行中", "finished": "已完成", "failed": "失败", "interrupted": "已中断"}
+BATCH_STATUSES = {"draft": "草稿", "approved": "已审批", "sent": "已发送", "answered": "已回复"}
+
+RECHECK_OUTCOMES = {
+    "removed": "已删除",
+    "still_online": "仍在线",
+    "changed": "内容变化仍违规",
+    "unreachable": "无法访问",
+}
+
+RUN_STATUSES = {
+    "running": "运行中",
+    "finished": "已完成",
+    "failed": "失败",
+    "interrupted": "已中断",
+    "blocked": "受阻停止",  # the platform showed a login wall, a captcha or an empty page
+}
 
 FAILURE_REASONS = {
     "timeout": "超时",
@@ -31,7 +47,24 @@ FAILURE_REASONS = {
     "connection_error": "连接错误",
     "duplicate_url": "重复网址",
     "store_error": "入库失败",
+    "parser_failure": "结果页解析失败",
+    "redirect_expired": "跳转链接失效",
+    "captcha": "验证码拦截",
+    "link_expired": "链接已过期",
+    "link_unreadable": "跳转链接无法解析",
 }
+
+# What a run saw of its source (CrawlRun.source_state); the coverage line and the commands name it so.
+SOURCE_STATES = {
+    "ok": "正常",
+    "empty": "无内容",
+    "login_wall": "需要登录",
+    "captcha": "验证码拦截",
+    "parser_failure": "解析失败 (页面结构可能已变)",
+    "blocked": "被拦截",
+}
+
+SOURCE_KINDS = {"site": "网站", "search": "搜索引擎", "classifieds": "分类信息"}
 
 
 def category_label(code: str | None) -> str:

@@ -1,8 +1,8 @@
 """One crawl in its own process: ``python -m crawler.run SETTINGS.json``.
 
 Twisted's reactor cannot be restarted, so every crawl (from the command line or the scheduler) runs here,
-in a child process, with the settings its parent built. Exit status 0 means the crawl ran to its end (URLs
-may still have failed; those are recorded with their reasons).
+in a child process, with the settings its parent built; the source's kind picks the spider. Exit status 0
+means the crawl ran to its end (URLs may still have failed; those are recorded with their reasons).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
-from spiders.site import SiteSpider
+from spiders.kinds import spider_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         os.environ.pop(var, None)
     process = CrawlerProcess(settings)
-    process.crawl(SiteSpider)
+    process.crawl(spider_for(settings.get("TOUTHUNT_SOURCE", {}).get("kind", "site")))
     process.start()
     return 0
 

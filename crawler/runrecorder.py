@@ -1,5 +1,6 @@
 """RunRecorder extension: when the spider closes, write the run's figures and status to its ``crawl_runs``
-row (pages fetched, new hits, failures and drops by reason, finish reason, source health).
+row (pages fetched, new hits, failures and drops by reason, finish reason, source health). A run that
+finished ends its source's crawl cycle (the crawl frontier is cleared in the same transaction).
 
 Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_RUN_ID``, ``TOUTHUNT_DB_BUSY_TIMEOUT``.
 """
@@ -12,7 +13,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from storage import repository
+from storage import frontier, repository
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def run_health(stats: dict[str, Any], obey_robots: bool | None) -> repository.Ru
 def run_status(finish_reason: str) -> str:
     if finish_reason == "finished":
         return "finished"
+    if finish_reason == "blocked":  # a platform answered with a login wall, a captcha or an empty page
+        return "blocked"
     if finish_reason in INTERRUPTED_REASONS:
         return "interrupted"
     return "failed"
@@ -113,6 +116,8 @@ class RunRecorder:
                     finish_reason=reason,
                     health=run_health(stats, self.crawler.settings.getbool("ROBOTSTXT_OBEY")),
                 )
+                if reason == "finished":  # the crawl cycle is complete: the next run starts from the start URLs
+                    frontier.clear(session, run.source_id)
                 log.info("run %s %s: %s pages stored", run.id, run.status, run.pages_stored)
         finally:
             engine.dispose()

@@ -1,6 +1,7 @@
 """The scorer a crawl or a command uses: the lexicon plus the built-in signals (links and look-alikes,
 identifiers and phone numbers, images), fed from config.yaml and the database (the analyst's known-bad
-list, the domains of confirmed hits, the imported ad certificates). Built once per process."""
+list, the domains of confirmed hits, the imported ad certificates, the lexicon edits made in the web app).
+Built once per process (`build_scorer`); the web app rebuilds one after a lexicon edit (`make_scorer`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from referrals.platforms import load_platforms
 from storage.adcerts import load_certificates
 from storage.db import make_engine, make_sessionmaker
 from storage.intel import known_bad_from_db
+from storage.lexiconedits import EditError, Edits, apply_edits, current_edits
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +41,18 @@ class ScoringInputs:
     platform_domains: tuple[str, ...] = ()
 
 
-def _database_facts(inputs: ScoringInputs) -> tuple[KnownBad, AdCertificates]:
-    """Domains of confirmed hits and the imported ad certificates; empty without a database."""
+def _database_facts(inputs: ScoringInputs) -> tuple[KnownBad, AdCertificates, Edits]:
+    """Domains of confirmed hits, the imported ad certificates and the lexicon edits; empty without a database."""
     if not inputs.database_url:
-        return KnownBad(), AdCertificates()
+        return KnownBad(), AdCertificates(), Edits(0, ())
     engine = make_engine(inputs.database_url)
     try:
         with make_sessionmaker(engine)() as session:
             known_bad = known_bad_from_db(session, platforms=load_platforms(inputs.platform_domains))
-            return known_bad, load_certificates(session)
+            return known_bad, load_certificates(session), current_edits(session)
     except SQLAlchemyError as exc:  # a database without tables yet; scoring still works without its facts
         log.warning("database facts for scoring unavailable: %s", exc)
-        return KnownBad(), AdCertificates()
+        return KnownBad(), AdCertificates(), Edits(0, ())
     finally:
         engine.dispose()
 
@@ -80,9 +82,18 @@ def inputs_from_settings(settings: Any) -> ScoringInputs:
 @functools.cache
 def build_scorer(inputs: ScoringInputs) -> Scorer:
     """One scorer per process and inputs: pipelines that score (images, pages) share it."""
+    return make_scorer(inputs)
+
+
+def make_scorer(inputs: ScoringInputs) -> Scorer:
+    """A new scorer from the inputs as they are now (files and database), not cached."""
     lexicon_dir = Path(inputs.lexicon_dir) if inputs.lexicon_dir else None
     lexicon = load_lexicon(lexicon_dir)
-    db_known_bad, certificates = _database_facts(inputs)
+    db_known_bad, certificates, edits = _database_facts(inputs)
+    try:
+        lexicon = apply_edits(lexicon, edits)
+    except EditError as exc:  # the data files changed under an edit; score with the files, say so loudly
+        log.error("lexicon edits from the web app not applied, scoring with the lexicon files only: %s", exc)
     known_bad = load_known_bad(Path(inputs.known_bad_file) if inputs.known_bad_file else None) | db_known_bad
     hotlines = load_official_hotlines(lexicon_dir)
     hospitals = load_hospitals()

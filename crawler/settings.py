@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import Config, SourceConfig
+from crawler.platforms import platform_settings
+from crawler.queries import expand_queries
+from crawler.rendering import ASYNCIO_REACTOR, render_settings
 from crawler.scoring import inputs_from_config
 
 ITEM_PIPELINES = {
@@ -22,13 +25,19 @@ ITEM_PIPELINES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's RetryMiddleware (550) replaced by one that waits before each retry (back-off)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.backoff.BackoffRetryMiddleware": 550,
     # before Scrapy's HttpProxyMiddleware (750), which turns meta["proxy"] into a proxied request
     "crawler.proxy.ProxyMiddleware": 740,
     # sees responses before Scrapy's RedirectMiddleware (600) so a loop fails with its own reason
     "crawler.redirectloop.RedirectLoopMiddleware": 650,
+    # browser contexts of at most browser.pages_per_context pages (inert when the source never renders)
+    "crawler.rendering.RenderMiddleware": 700,
 }
 
 EXTENSIONS = {
+    "crawler.frontier.Frontier": 490,
     "crawler.runrecorder.RunRecorder": 500,
     "crawler.progress.Progress": 510,
     "scrapy.extensions.telnet.TelnetConsole": None,
@@ -55,6 +64,12 @@ def build_settings(
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_ENABLED": net.retries > 0,
         "RETRY_TIMES": net.retries,
+        "TOUTHUNT_RETRY_BACKOFF": net.retry_backoff_seconds,
+        "TOUTHUNT_RETRY_BACKOFF_MAX": net.retry_backoff_max_seconds,
+        "AUTOTHROTTLE_ENABLED": net.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": net.download_delay_seconds,
+        "AUTOTHROTTLE_MAX_DELAY": net.autothrottle_max_delay_seconds,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": net.autothrottle_target_concurrency,
         "REDIRECT_MAX_TIMES": net.max_redirects,
         "DEPTH_LIMIT": 0,  # the spider enforces max_depth and external hops itself
         "COOKIES_ENABLED": False,
@@ -67,17 +82,27 @@ def build_settings(
         "LOG_FILE_APPEND": False,
         "LOGSTATS_INTERVAL": 60.0,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # scrapy-playwright needs the asyncio reactor; crawler.run installs it in the crawl's own process
+        "TWISTED_REACTOR": ASYNCIO_REACTOR,
         "TOUTHUNT_DATABASE_URL": config.database_url,
         "TOUTHUNT_DB_BUSY_TIMEOUT": config.database.busy_timeout_seconds,
         "TOUTHUNT_RUN_ID": run_id or 0,
         "TOUTHUNT_SOURCE": source.model_dump(mode="json"),
         "TOUTHUNT_PROXY": net.proxy,
+        "TOUTHUNT_PROXIES": list(net.proxy_list),
+        "TOUTHUNT_QUERIES": expand_queries(source.search, config, origin=f"sources.{source.name}.search")
+        if source.search is not None
+        else [],
         "TOUTHUNT_HIT_THRESHOLD": scoring.hit_threshold,
         "TOUTHUNT_LEXICON_DIR": scoring.lexicon_dir,
         "TOUTHUNT_KNOWN_BAD_FILE": scoring.known_bad_file,
         "TOUTHUNT_IMAGES": config.images.model_dump(mode="json"),
         "TOUTHUNT_PLATFORM_DOMAINS": list(config.referrals.platform_domains),
         "TOUTHUNT_STORE_BATCH": 50,
+        "TOUTHUNT_CHECKPOINT_SECONDS": config.runs.checkpoint_seconds,
+        "TOUTHUNT_FRONTIER": config.runs.resume,
         "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
     }
+    settings.update(render_settings(config, source))
+    settings.update(platform_settings(config, source))
     return settings

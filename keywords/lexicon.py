@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from keywords.normalisation import PINYIN_CONTEXT, fold_term, has_reading, initials_forms, pinyin_forms
@@ -59,9 +59,11 @@ __all__ = [
     "StructureCue",
     "StructureKind",
     "Term",
+    "check_domain",
     "check_lexicon",
     "lexicon_version",
     "load_lexicon",
+    "make_term",
 ]
 
 DEFAULT_LEXICON_DIR = Path(__file__).resolve().parent / "data"
@@ -563,6 +565,28 @@ class _Reader:
             required = required_literal(regex.pattern) if regex is not None else ""
             cues.append(StructureCue(kind, text, key, regex, f"{path.name}:{number}", required))
         return cues
+
+
+def make_term(group: str, text: str, weight: float, flags: str = "", *, source: str = "") -> Term:
+    """One term built and checked exactly as a line of ``<group>.tsv`` would be (for edits made outside the
+    data files); raises ValueError with the problem."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r} (expected one of {list(GROUPS)})")
+    if "\t" in text or "\n" in text or "\t" in flags or "\n" in flags:
+        raise ValueError("a term and its flags cannot contain tabs or line breaks")
+    try:
+        term = _parse_term(group, Path(group + ".tsv"), 0, f"{text}\t{weight!r}\t{flags}")
+    except _Invalid as exc:
+        raise ValueError(str(exc)) from None
+    return replace(term, source=source or term.source)
+
+
+def check_domain(entry: str) -> str:
+    """An allow-list entry checked as a line of ``domains.txt``; returns it normalised, raises ValueError."""
+    domain = entry.strip().lower().strip(".")
+    if "." not in domain or "/" in domain or ":" in domain or " " in domain:
+        raise ValueError(f"{entry!r} is not a bare domain or suffix")
+    return domain
 
 
 def check_lexicon(lexicon_dir: Path | None = None) -> tuple[Lexicon, list[Problem]]:

@@ -20,7 +20,8 @@ def content_hash(text: str) -> str:
 class NormalisePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            item.canonical_url = canonical_url(item.final_url)
+            # a post reached by a temporary link is known by its stable address, so it is stored once
+            item.canonical_url = canonical_url(item.stable_url or item.final_url)
             item.domain = host_of(item.final_url)
             item.registrable_domain = registrable_domain(item.domain)
             item.content_hash = content_hash(item.text)

@@ -1,6 +1,8 @@
 """The first referral export: a CSV (UTF-8 with BOM, Chinese headers) of hits not yet referred to an
 authority. cac receives content on platforms, one row per URL; miit receives stand-alone sites, one row per
-registrable domain. Every exported hit is recorded so it is referred once per authority."""
+registrable domain. Which hits go where is ``referrals.routing`` (the same rule as the referral batches, so
+an illegal ad never lands in the cac or miit list). Every exported hit is recorded so it is referred once
+per authority, whether by this export or by a batch."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from crawler.errors import ExportError
 from crawler.hitlist import CHINA
 from crawler.labels import AUTHORITIES, category_label
-from referrals.platforms import authority_for
+from referrals.routing import routes_to, target_of
 from storage import repository
 from storage.models import Hit
 
@@ -135,11 +137,7 @@ def export_unreferred(
     """Write the CSV of hits not yet referred to ``authority``; None when there is nothing to refer."""
     if authority not in EXPORT_AUTHORITIES:
         raise ExportError(f"--authority: {authority!r} is not one of {', '.join(EXPORT_AUTHORITIES)}")
-    hits = [
-        h
-        for h in repository.unreferred_hits(session, authority)
-        if authority_for(h.page.domain, platforms) == authority
-    ]
+    hits = [h for h in repository.unreferred_hits(session, authority) if routes_to(h, authority, platforms)]
     if not hits:
         return None
     stamp = now.astimezone(CHINA).strftime("%Y%m%d-%H%M%S")
@@ -154,7 +152,15 @@ def export_unreferred(
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
-    repository.record_export(session, authority=authority, path=str(path), sha256=digest, hits=hits, at=now)
+    repository.record_export(
+        session,
+        authority=authority,
+        path=str(path),
+        sha256=digest,
+        hits=hits,
+        at=now,
+        targets=[target_of(h, authority) for h in hits],
+    )
     rows = len(hits) if authority == "cac" else len({h.page.registrable_domain for h in hits})
     return ExportResult(path=path, authority=authority, hits=len(hits), rows=rows, sha256=digest)
 

@@ -25,5 +25,6 @@ def is_platform(host: str, platforms: frozenset[str]) -> bool:
 
 
 def authority_for(host: str, platforms: frozenset[str]) -> str:
-    """The authority a hit on ``host`` goes to in the first export: cac for platforms, miit for sites."""
+    """cac for platforms, miit for stand-alone sites: the host half of ``referrals.routing``'s rule (which also
+    looks at the category and the contacts)."""
     return "cac" if is_platform(host, platforms) else "miit"

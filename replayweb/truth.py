@@ -35,7 +35,7 @@ LABELS = ("scalper_service", "medical_tout", "illegal_medical_ad", "negative", "
 CATEGORIES = ("scalper_service", "medical_tout", "illegal_medical_ad")
 FAILURES = ("redirect_loop", "http_404", "http_500", "timeout", "too_large", "binary", "unknown_host")
 
-_ENTRY_KEYS = frozenset({"url", "label", "hit", "category", "contacts", "reached", "failure", "note"})
+_ENTRY_KEYS = frozenset({"url", "label", "hit", "category", "contacts", "reached", "failure", "note", "render"})
 _CONTACT_PATTERNS = {
     "mobile": re.compile(r"^1[3-9]\d{9}$"),
     "wechat": re.compile(r"^[a-z][a-z0-9_-]{5,19}$"),
@@ -70,6 +70,7 @@ class TruthEntry:
     reached: bool
     failure: str | None = None
     note: str | None = None
+    render: bool = False  # the conclusions hold for the page rendered in a browser; its static copy shows less
 
     @property
     def host(self) -> str:
@@ -154,6 +155,9 @@ def _entry(where: Path, index: int, item: Any) -> TruthEntry:
         raise WebError(f"{ctx}: failure is only allowed with label: broken")
     if note is not None and not isinstance(note, str):
         raise WebError(f"{ctx}: note must be a string")
+    render = item.get("render", False)
+    if not isinstance(render, bool):
+        raise WebError(f"{ctx}: render must be true or false")
     return TruthEntry(
         url=url,
         label=label,
@@ -163,6 +167,7 @@ def _entry(where: Path, index: int, item: Any) -> TruthEntry:
         reached=reached,
         failure=failure,
         note=note,
+        render=render,
     )
 
 

@@ -23,6 +23,9 @@ ACTIONS = (
     "batch_create",
     "batch_approve",
     "batch_export",
+    "batch_send",
+    "batch_discard",
+    "batch_answer",
     "user_add",
 )
 

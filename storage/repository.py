@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from storage.models import (
     PageLink,
     ReferralExport,
     ReferralItem,
+    SerpResult,
     Source,
     utcnow,
 )
@@ -46,6 +47,7 @@ class PageRecord:
     depth: int = 0
     referer: str | None = None
     links: list[tuple[str, str]] = field(default_factory=list)  # (url, registrable domain)
+    stable_url: str | None = None  # a post's permanent address beside a temporary crawled URL
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def upsert_pages(
             known[record.canonical_url] = page
         page.url = record.url
         page.final_url = record.final_url
+        page.stable_url = record.stable_url or page.stable_url
         page.domain = record.domain
         page.registrable_domain = record.registrable_domain
         page.title = record.title
@@ -226,7 +229,8 @@ def save_score(session: Session, page: Page, score: ScoreRecord, *, at: datetime
         hit = Hit(page=page, status="new", created_at=at)
         session.add(hit)
     hit.score = score.score
-    hit.category = score.category or "scalper_service"
+    if hit.status != "confirmed":  # an analyst's confirmed category outlives re-scoring
+        hit.category = score.category or "scalper_service"
     hit.reasons = score.reasons
     hit.lexicon_version = score.lexicon_version
     hit.updated_at = at
@@ -281,6 +285,141 @@ def record_failure(
     return failure
 
 
+# Search results ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SerpRecord:
+    """One search result to store (see ``SerpResult``)."""
+
+    engine: str
+    query: str
+    page_number: int
+    rank: int
+    is_ad: bool
+    title: str
+    snippet: str
+    display_url: str
+    serp_url: str
+    redirect_url: str
+    target_url: str
+    target_domain: str
+    resolution: str
+    found_at: datetime
+
+
+def add_serp_result(session: Session, run_id: int, record: SerpRecord) -> SerpResult:
+    result = SerpResult(
+        run_id=run_id,
+        engine=record.engine[:20],
+        query=record.query[:255],
+        page_number=record.page_number,
+        rank=record.rank,
+        is_ad=record.is_ad,
+        title=record.title[:500],
+        snippet=record.snippet[:2000],
+        display_url=record.display_url[:2048],
+        serp_url=record.serp_url[:2048],
+        redirect_url=record.redirect_url[:2048],
+        target_url=record.target_url[:2048],
+        target_domain=record.target_domain[:255],
+        resolution=record.resolution[:20],
+        found_at=record.found_at,
+    )
+    session.add(result)
+    return result
+
+
+def link_serp_pages(session: Session, run_id: int) -> int:
+    """Point a run's search results at their stored target pages (matched by the URL the page was requested
+    as, or its final URL). Returns how many results gained a target page."""
+    results = session.scalars(select(SerpResult).where(SerpResult.run_id == run_id, SerpResult.page_id.is_(None))).all()
+    urls = {r.target_url for r in results if r.target_url}
+    pages: dict[str, int] = {}
+    for chunk_start in range(0, len(urls), 500):
+        chunk = sorted(urls)[chunk_start : chunk_start + 500]
+        for page_id, url, final_url in session.execute(
+            select(Page.id, Page.url, Page.final_url).where(Page.url.in_(chunk) | Page.final_url.in_(chunk))
+        ):
+            pages.setdefault(url, page_id)
+            pages.setdefault(final_url, page_id)
+    linked = 0
+    for result in results:
+        if result.target_url and result.target_url in pages:
+            result.page_id = pages[result.target_url]
+            linked += 1
+    return linked
+
+
+def serp_results_for_page(session: Session, page_id: int, limit: int = 20) -> Sequence[SerpResult]:
+    """The search results that led to a page, ads first, newest first: how the page was found."""
+    stmt = (
+        select(SerpResult)
+        .where(SerpResult.page_id == page_id)
+        .order_by(SerpResult.is_ad.desc(), SerpResult.found_at.desc(), SerpResult.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def serp_results(session: Session, *, run_id: int | None = None, ads_only: bool = False) -> Sequence[SerpResult]:
+    stmt = select(SerpResult).order_by(SerpResult.id)
+    if run_id is not None:
+        stmt = stmt.where(SerpResult.run_id == run_id)
+    if ads_only:
+        stmt = stmt.where(SerpResult.is_ad.is_(True))
+    return session.scalars(stmt).all()
+
+
+# Source health ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source's latest run and the time of its last good item: the newest page its runs stored, else the end
+    of its last run that produced items."""
+
+    name: str
+    kind: str
+    last_run: CrawlRun | None
+    last_item_at: datetime | None
+
+
+def source_health(session: Session, names: Iterable[str] | None = None) -> list[SourceHealth]:
+    """Health of every source in the database (or of ``names``, in that order; unknown names have no run)."""
+    sources = {s.name: s for s in session.scalars(select(Source))}
+    wanted = list(names) if names is not None else sorted(sources)
+    latest = dict(session.execute(select(CrawlRun.source_id, func.max(CrawlRun.id)).group_by(CrawlRun.source_id)).all())
+    newest = dict(
+        session.execute(
+            select(CrawlRun.source_id, func.max(Page.last_seen))
+            .join(CrawlRun, Page.last_run_id == CrawlRun.id)
+            .group_by(CrawlRun.source_id)
+        ).all()
+    )
+    # pages later re-seen by another source's run count for that source; then the last run that produced
+    # items tells when this source last gave a good item
+    productive = dict(
+        session.execute(
+            select(CrawlRun.source_id, func.max(CrawlRun.finished_at))
+            .where(CrawlRun.items > 0, CrawlRun.status == "finished")
+            .group_by(CrawlRun.source_id)
+        ).all()
+    )
+    out = []
+    for name in wanted:
+        source = sources.get(name)
+        if source is None:
+            out.append(SourceHealth(name=name, kind="", last_run=None, last_item_at=None))
+            continue
+        run = session.get(CrawlRun, latest[source.id]) if source.id in latest else None
+        last_item = newest.get(source.id) or productive.get(source.id)
+        if last_item is not None and last_item.tzinfo is None:
+            last_item = last_item.replace(tzinfo=UTC)
+        out.append(SourceHealth(name=name, kind=source.kind, last_run=run, last_item_at=last_item))
+    return out
+
+
 def list_hits(
     session: Session,
     *,
@@ -323,9 +462,12 @@ def contacts_by_kind(page: Page) -> dict[str, list[str]]:
 # Referral exports -------------------------------------------------------------------------------------
 
 
-def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> Sequence[Hit]:
-    """Hits not yet referred to ``authority`` and not dismissed, oldest first."""
-    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority)
+def unreferred_hits(
+    session: Session, authority: str, *, min_score: int = 0, statuses: Sequence[str] | None = None
+) -> Sequence[Hit]:
+    """Hits not yet referred to ``authority`` (no active referral item: a re-opened hit may be referred again)
+    and not dismissed (only of ``statuses`` when given), oldest first."""
+    referred = select(ReferralItem.hit_id).where(ReferralItem.authority == authority, ReferralItem.active.is_(True))
     stmt = (
         select(Hit)
         .join(Hit.page)
@@ -333,16 +475,31 @@ def unreferred_hits(session: Session, authority: str, *, min_score: int = 0) -> 
         .where(Hit.status != "dismissed", Hit.score >= min_score, Hit.id.not_in(referred))
         .order_by(Hit.created_at, Hit.id)
     )
+    if statuses is not None:
+        stmt = stmt.where(Hit.status.in_(list(statuses)))
     return session.scalars(stmt).unique().all()
 
 
 def record_export(
-    session: Session, *, authority: str, path: str, sha256: str, hits: Sequence[Hit], at: datetime
+    session: Session,
+    *,
+    authority: str,
+    path: str,
+    sha256: str,
+    hits: Sequence[Hit],
+    at: datetime,
+    targets: Sequence[str] | None = None,
 ) -> ReferralExport:
+    """Record an export and one referral item per hit; ``targets`` (default: the pages' final URLs) say what
+    the authority acts on for each hit."""
     export = ReferralExport(authority=authority, path=path, sha256=sha256, item_count=len(hits), created_at=at)
     session.add(export)
     session.flush()
-    session.add_all(ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority) for hit in hits)
+    wanted = list(targets) if targets is not None else [hit.page.final_url for hit in hits]
+    session.add_all(
+        ReferralItem(export_id=export.id, hit_id=hit.id, authority=authority, target=target)
+        for hit, target in zip(hits, wanted, strict=True)
+    )
     return export
 
 

@@ -16,12 +16,18 @@ from typing import Any
 
 import pytest
 import yaml
+from scrapy.utils.reactor import install_reactor
 
 from crawler.config import Config, load_config
+
+# The crawl processes run Twisted's asyncio reactor (crawler/settings.py); tests that build crawlers in this
+# process get the same one, whichever test happens to touch Twisted first.
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
 TEST_DB = os.environ.get("TOUTHUNT_TEST_DATABASE", "sqlite")
 if TEST_DB not in ("sqlite", "postgresql"):
     raise RuntimeError(f"TOUTHUNT_TEST_DATABASE: {TEST_DB!r} is not sqlite or postgresql")
+
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy")
 
 

@@ -17,7 +17,7 @@ def test_options_name_the_configured_browser_and_proxy(tmp_path: Path) -> None:
     config = parse_config({"browser": {"executable_path": str(browser)}, "network": {"proxy": "http://127.0.0.1:3128"}})
     options = launch_options(config)
     assert options["executable_path"] == str(browser)
-    assert options["proxy"] == {"server": "http://127.0.0.1:3128"}
+    assert options["proxy"]["server"] == "http://127.0.0.1:3128"
     assert "--disable-background-networking" in options["args"]
 
 

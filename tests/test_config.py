@@ -41,7 +41,7 @@ def test_source_defaults() -> None:
         ({"sources": [{"name": "a", "start_urls": ["http://x.cn/"], "max_depth": -1}]},
          "sources[0].max_depth: -1 is not allowed"),
         ({"network": {"timout_seconds": 3}}, "network.timout_seconds: unknown key"),
-        ({"sources": [{"name": "a"}]}, "sources[0].start_urls: required key is missing"),
+        ({"sources": [{"name": "a"}]}, "sources[0].start_urls: a source of kind site needs at least one start URL"),
         ({"scoring": {"hit_threshold": "high"}}, "scoring.hit_threshold: 'high' is not allowed"),
         ({"network": {"proxy": "socks5://x:1"}}, "network.proxy: 'socks5://x:1' is not allowed"),
         ({"sources": [{"name": "a", "start_urls": ["ftp://x/"]}]},

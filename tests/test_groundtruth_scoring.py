@@ -13,8 +13,16 @@ from keywords import load_scorer
 from replayweb import load_ground_truth, load_web
 from spiders.decoding import decode_body
 from spiders.extract import html_to_text
+from spiders.serp import engine_of_url
 
-TRUTH = [entry for entry in load_ground_truth() if not entry.failure]
+# Search engines' result and jump pages are never scored by the crawl (their results are stored as
+# serp_results and their targets scored as pages), so they are not scored here either; pages whose content
+# only exists after their scripts run are checked rendered, in tests/test_render.py.
+TRUTH = [
+    entry
+    for entry in load_ground_truth()
+    if not entry.failure and not entry.render and engine_of_url(entry.url) is None
+]
 
 
 @pytest.fixture(scope="module")

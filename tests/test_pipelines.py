@@ -98,7 +98,14 @@ def test_one_bad_row_never_loses_the_others(chain: list[Any], sessions: Any) -> 
     notice = run_chain(chain, page("http://www.hz-guahao.cn/3", NOTICE))
     failure = FailureItem(source="hub", url="http://www.hz-guahao.cn/4", reason="http_404", http_status=404)
     writer.write([good, unscored, notice, failure])
-    assert writer.counts == {"pages_stored": 2, "pages_new": 2, "hits_new": 1, "failures_stored": 1, "store_errors": 1}
+    assert writer.counts == {
+        "pages_stored": 2,
+        "pages_new": 2,
+        "hits_new": 1,
+        "failures_stored": 1,
+        "serp_results_stored": 0,
+        "store_errors": 1,
+    }
     with sessions() as s:
         assert sorted(p.url for p in s.scalars(select(Page))) == [
             "http://www.hz-guahao.cn/1",

@@ -24,6 +24,7 @@ import yaml
 from replayweb import DEFAULT_WEB_DIR, ReplayWeb, WebError, demo_sources_path, load_ground_truth, load_web
 from replayweb.site import route_key
 from replayweb.truth import path_and_query
+from spiders.serp import ENGINES
 
 UTF8_PAGE = "http://www.hzguahao-vip.com/lianxi.html"
 GBK_HEADER_PAGE = "http://www.zhuanjiahao365.cn/yiyuan/hdyy.html"
@@ -544,11 +545,15 @@ def test_demo_sources_start_on_recorded_hosts() -> None:
     web = load_web()
     names = set()
     for source in data["sources"]:
-        assert source["kind"] == "site" and source["obey_robots"] is True
+        assert source["kind"] in ("site", "search") and source["obey_robots"] is True
         assert (source["max_depth"], source["follow_external_hops"]) == (2, 1)
         assert len(source["schedule"].split()) == 5
         names.add(source["name"])
-        for url in source["start_urls"]:
+        if source["kind"] == "search":  # starts from queries on the recorded engines
+            assert not source.get("start_urls") and source["search"]["https"] is False
+            for engine in source["search"]["engines"]:
+                assert web.site(ENGINES[engine].host) is not None, engine
+        for url in source.get("start_urls", []):
             site = web.site(urlsplit(url).hostname or "")
             assert site is not None and site.lookup(path_and_query(url)) is not None, url
     assert len(names) == len(data["sources"]) >= 4

@@ -9,12 +9,20 @@ from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# Tables other libraries keep in touthunt's database (APScheduler's job store, see crawler/schedule.py):
+# autogenerate must neither create nor drop them.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
+        include_name=include_name,
         literal_binds=True,
         render_as_batch=True,
     )
@@ -34,6 +42,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_name=include_name,
             render_as_batch=True,
             transactional_ddl=True if sqlite else None,
         )
