@@ -63,6 +63,7 @@ class FailureItem:
     reason: str
     detail: str = ""
     http_status: int | None = None
+    frontier_key: str = ""  # the requested URL's frontier key (see PageItem)
 
 
 @dataclass
@@ -87,4 +88,3 @@ class SerpResultItem:
     target_url: str
     resolution: str
     found_at: datetime
-    frontier_key: str = ""

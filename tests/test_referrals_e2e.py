@@ -233,7 +233,7 @@ def test_the_scheduled_evidence_job_alerts_an_altered_file(crawled: Any, tmp_pat
             jobs.set_context(None)
     [(_path, _query, body)] = robot.received
     content = body["markdown"]["content"]
-    assert "取证文件校验失败" in content and f"命中 #{record.hit_id}" in content and "screenshot.png" in content
+    assert "取证文件校验失败" in content and f"{record.hit_id} {record.folder}/screenshot.png: altered" in content
     assert "evidence" in jobs.JOB_KINDS and "recheck" in jobs.JOB_KINDS
 
 
