@@ -8,6 +8,7 @@ runs.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -108,10 +109,8 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.data.exists():
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            except subprocess.CalledProcessError:
-                pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)
 
 
