@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 # Debian packages: a CJK font and an emoji font, so Chinese text and the symbols scalpers write (➕V) in
 # rendered images and screenshots are not empty boxes;
 # the libraries OpenCV (used by the OCR) loads; Chromium for rendering and screenshots (Playwright drives
-# Debian's browser: its own browser download does not work on a closed network).
-DEBS   := fonts-wqy-microhei fonts-noto-color-emoji libgl1 libglib2.0-0 chromium
+# Debian's browser: its own browser download does not work on a closed network); PostgreSQL, whose throw-away
+# clusters the test suite starts on loopback ports to run the database tests a second time.
+DEBS   := fonts-wqy-microhei fonts-noto-color-emoji libgl1 libglib2.0-0 chromium postgresql
 DEB_STAMP := $(VENV)/.debs
 
 .PHONY: demo test lint bench clean system-deps
@@ -37,8 +38,10 @@ $(STAMP): pyproject.toml | $(BIN)/python $(DEB_STAMP)
 demo: $(STAMP)
 	$(BIN)/touthunt demo --config config.yaml
 
+# Every test on SQLite, then the tests that keep data in a database again on PostgreSQL (tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	TOUTHUNT_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check . && $(BIN)/python -m ruff format --check .

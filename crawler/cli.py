@@ -56,8 +56,12 @@ def db_upgrade(config: Config) -> None:
     from storage.db import current_revision, make_engine, upgrade
 
     engine = make_engine(config.database_url, busy_timeout_seconds=config.database.busy_timeout_seconds)
-    upgrade(engine)
-    click.echo(f"数据库已是最新结构 (revision {current_revision(engine)}): {config.database_url}")
+    try:
+        upgrade(engine)
+        shown = engine.url.render_as_string(hide_password=True)  # never print a password
+        click.echo(f"数据库已是最新结构 (revision {current_revision(engine)}): {shown}")
+    finally:
+        engine.dispose()
 
 
 def print_run(summary: RunSummary, out: TextIO | None = None) -> None:

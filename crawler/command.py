@@ -56,5 +56,8 @@ def open_database(config: Config) -> Any:
     from storage.db import make_engine, make_sessionmaker, upgrade
 
     engine = make_engine(config.database_url, busy_timeout_seconds=config.database.busy_timeout_seconds)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)  # pooled connections closed when the command ends
     upgrade(engine)
     return make_sessionmaker(engine)

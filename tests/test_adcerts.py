@@ -257,9 +257,9 @@ def test_upsert_and_load(sessions: Any) -> None:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Any:
+def cli(tmp_path: Path, database_url: str) -> Any:
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}}), encoding="utf-8")
+    config.write_text(yaml.safe_dump({"database": {"url": database_url}}), encoding="utf-8")
 
     @click.group()
     def root() -> None:

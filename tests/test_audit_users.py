@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from crawler.errors import AccessError
 from storage import audit
-from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import User
 from storage.users import require_user
-
-
-@pytest.fixture
-def sessions(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def test_events_come_back_newest_first(sessions) -> None:

@@ -17,6 +17,9 @@ from crawler.runner import RunSummary, run_source
 from replayweb import ReplayWeb
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, Page
+from tests.conftest import database_url_for
+
+pytestmark = pytest.mark.database
 
 SITE = "http://www.hzbianmin.com"
 CSS = {
@@ -39,7 +42,7 @@ XPATH = {
 
 def config_for(tmp: Path, proxy: str, start: str, classifieds: dict[str, Any], name: str = "bianmin") -> Config:
     path = tmp / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///cl.sqlite"}}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"database": {"url": database_url_for(tmp / "cl.sqlite")}}), encoding="utf-8")
     source = {
         "name": name,
         "kind": "classifieds",

@@ -16,9 +16,9 @@ from storage import repository
 
 
 @pytest.fixture
-def config_file(tmp_path: Path) -> Path:
+def config_file(tmp_path: Path, database_url: str) -> Path:
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"database": {"url": database_url}}), encoding="utf-8")
     return path
 
 
@@ -80,6 +80,7 @@ def _populate(config_file: Path) -> None:
             repository.save_score(
                 s, page, repository.ScoreRecord(score, True, "scalper_service", reasons, contacts, "v1"), at=now
             )
+    sessions.kw["bind"].dispose()
 
 
 def test_hits_json_fields_order_and_threshold(config_file: Path) -> None:

@@ -224,10 +224,10 @@ def test_many_pages_rebuild_quickly(sessions: Any) -> None:
 
 
 @pytest.fixture
-def config_file(operator: Any, tmp_path: Path) -> Path:
-    # the `sessions` fixture's config.yaml (database var/test.sqlite) in tmp_path, with no official hotlines
+def config_file(operator: Any, tmp_path: Path, database_url: str) -> Path:
+    # the `sessions` fixture's config.yaml (this test's database) in tmp_path, with no official hotlines
     path = tmp_path / "config.yaml"
-    assert yaml.safe_load(path.read_text(encoding="utf-8"))["database"]["url"] == "sqlite:///var/test.sqlite"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["database"]["url"] == database_url
     return path
 
 

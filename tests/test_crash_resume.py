@@ -25,12 +25,19 @@ from replayweb import ReplayWeb
 from storage import repository
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, FrontierEntry, Hit, Page, utcnow
+from tests.conftest import database_url_for
 from tests.crawlweb import SLOW_PATH, crawl_settings, page_count, source_entry, write_web
+
+pytestmark = pytest.mark.database
 
 
 def make_config(folder: Path, proxy_url: str, *, timeout: float = 10) -> Config:
     folder.mkdir(parents=True, exist_ok=True)
-    body = {"database": {"url": "sqlite:///db.sqlite"}, "sources": [source_entry()], **crawl_settings(proxy_url)}
+    body = {
+        "database": {"url": database_url_for(folder / "db.sqlite")},
+        "sources": [source_entry()],
+        **crawl_settings(proxy_url),
+    }
     body["network"]["timeout_seconds"] = timeout
     (folder / "config.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
     return load_config(folder / "config.yaml")

@@ -16,6 +16,7 @@ from crawler.runner import RunSummary, run_source
 from replayweb import ReplayWeb, demo_sources_path, load_ground_truth
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Contact, CrawlRun, FetchFailure, Hit, Page, SerpResult
+from tests.conftest import new_database_url
 
 FAILURE_REASONS = {
     "redirect_loop": "redirect_loop",
@@ -28,10 +29,10 @@ FAILURE_REASONS = {
 }
 
 
-def crawl_config(tmp: Path, proxy: str) -> Config:
+def crawl_config(tmp: Path, proxy: str, database_url: str = "sqlite:///e2e.sqlite") -> Config:
     path = tmp / "config.yaml"
     path.write_text(
-        yaml.safe_dump({"database": {"url": "sqlite:///e2e.sqlite"}, "network": {"max_page_bytes": 5 * 1024 * 1024}}),
+        yaml.safe_dump({"database": {"url": database_url}, "network": {"max_page_bytes": 5 * 1024 * 1024}}),
         encoding="utf-8",
     )
     overlay = load_overlay(demo_sources_path())
@@ -44,10 +45,10 @@ def crawl_all(config: Config, sessions: Any) -> list[RunSummary]:
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
     tmp = tmp_path_factory.mktemp("e2e")
     with ReplayWeb() as web:
-        config = crawl_config(tmp, web.proxy_url)
+        config = crawl_config(tmp, web.proxy_url, new_database_url(request, "e2e.sqlite"))
         engine = make_engine(config.database_url)
         upgrade(engine)
         sessions = make_sessionmaker(engine)
@@ -186,13 +187,13 @@ def test_second_crawl_duplicates_nothing_and_updates_last_seen(crawled: Any) -> 
     assert sum(s.pages_stored for s in crawled["second"]) == sum(s.pages_stored for s in crawled["first"])
 
 
-def test_unreachable_proxy_fails_each_url_with_a_reason(tmp_path: Path) -> None:
+def test_unreachable_proxy_fails_each_url_with_a_reason(tmp_path: Path, database_url: str) -> None:
     import socket
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
-    config = crawl_config(tmp_path, f"http://127.0.0.1:{dead_port}")
+    config = crawl_config(tmp_path, f"http://127.0.0.1:{dead_port}", database_url)
     engine = make_engine(config.database_url)
     upgrade(engine)
     sessions = make_sessionmaker(engine)

@@ -33,6 +33,9 @@ from referrals.recheck import run_due_rechecks
 from replayweb import DEFAULT_WEB_DIR, ReplayWeb
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import EvidenceRecord, Hit, Recheck, ReferralBatch, ReferralItem, User
+from tests.conftest import database_url_for
+
+pytestmark = pytest.mark.database
 
 START_URLS = [
     "http://www.hzguahao-vip.com/index.php",  # 301 -> /
@@ -77,7 +80,9 @@ def _make_web(root: Path) -> Path:
 
 
 def _config(tmp: Path, proxy: str) -> Config:
-    (tmp / "config.yaml").write_text(yaml.safe_dump({"database": {"url": "sqlite:///e2e.sqlite"}}), encoding="utf-8")
+    (tmp / "config.yaml").write_text(
+        yaml.safe_dump({"database": {"url": database_url_for(tmp / "e2e.sqlite")}}), encoding="utf-8"
+    )
     return with_changes(
         load_config(tmp / "config.yaml"),
         "e2e",

@@ -18,11 +18,14 @@ from replayweb import ReplayWeb, demo_sources_path
 from spiders.serp import ENGINES
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, FetchFailure, Page, SerpResult
+from tests.conftest import database_url_for
+
+pytestmark = pytest.mark.database
 
 
 def search_config(tmp: Path, proxy: str, **search: Any) -> Config:
     path = tmp / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///search.sqlite"}}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"database": {"url": database_url_for(tmp / "search.sqlite")}}), encoding="utf-8")
     overlay = load_overlay(demo_sources_path())
     source = next(s for s in overlay["sources"] if s["kind"] == "search")
     source = {**source, "search": {**source["search"], **search}}

@@ -36,8 +36,11 @@ from replayweb import ReplayWeb
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import AlertDelivery, CrawlRun, SchedulerLease, utcnow
 from tests import tinyapp
+from tests.conftest import database_url_for
 from tests.crawlweb import crawl_settings, source_entry, write_web
 from tests.receivers import Webhook, free_port
+
+pytestmark = pytest.mark.database
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,7 +48,10 @@ REPO = Path(__file__).resolve().parents[1]
 def write_config(folder: Path, body: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}, **body}, allow_unicode=True), "utf-8")
+    path.write_text(
+        yaml.safe_dump({"database": {"url": database_url_for(folder / "db.sqlite")}, **body}, allow_unicode=True),
+        "utf-8",
+    )
     return path
 
 

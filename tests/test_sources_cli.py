@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -16,6 +17,9 @@ from crawler.config import load_config
 from crawler.sources_cli import age_text, health_rows
 from storage import repository
 from storage.db import make_engine, make_sessionmaker, upgrade
+from tests.conftest import database_url_for
+
+pytestmark = pytest.mark.database
 
 SOURCES = [
     {"name": "sousuo", "kind": "search", "search": {"queries": ["瀚州 代挂号"]}},
@@ -35,7 +39,9 @@ def page(url: str) -> repository.PageRecord:
 
 def setup(tmp_path: Path) -> Path:
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}, "sources": SOURCES}), "utf-8")
+    path.write_text(
+        yaml.safe_dump({"database": {"url": database_url_for(tmp_path / "db.sqlite")}, "sources": SOURCES}), "utf-8"
+    )
     config = load_config(path)
     engine = make_engine(config.database_url)
     upgrade(engine)
@@ -102,7 +108,9 @@ def test_age_text() -> None:
 
 def test_rows_follow_config_order_without_any_run(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}, "sources": SOURCES}), "utf-8")
+    path.write_text(
+        yaml.safe_dump({"database": {"url": database_url_for(tmp_path / "db.sqlite")}, "sources": SOURCES}), "utf-8"
+    )
     rows: list[dict[str, Any]] = health_rows(load_config(path))
     assert [r["source"] for r in rows] == ["sousuo", "bianmin", "never"] and all(r["last_run"] is None for r in rows)
 

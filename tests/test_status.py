@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -16,7 +17,10 @@ from crawler.config import load_config
 from storage import frontier, repository
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import AlertDelivery, CrawlRun, SchedulerLease, utcnow
+from tests.conftest import database_url_for
 from tests.crawlweb import source_entry
+
+pytestmark = pytest.mark.database
 
 
 def test_status_in_chinese_and_json(tmp_path: Path) -> None:
@@ -26,7 +30,9 @@ def test_status_in_chinese_and_json(tmp_path: Path) -> None:
         source_entry("board", schedule="30 7 * * 1-5"),
         {**source_entry("old"), "enabled": False},
     ]
-    path.write_text(yaml.safe_dump({"database": {"url": "sqlite:///db.sqlite"}, "sources": sources}), "utf-8")
+    path.write_text(
+        yaml.safe_dump({"database": {"url": database_url_for(path.parent / "db.sqlite")}, "sources": sources}), "utf-8"
+    )
     config = load_config(path)
     engine = make_engine(config.database_url)
     upgrade(engine)
