@@ -8,6 +8,7 @@ that was migrated once, and only the tests that use a database fixture run. ``ma
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 from collections.abc import Iterator
@@ -97,6 +98,9 @@ def _postgres_server() -> Any:
 def _stop_postgres() -> Iterator[None]:
     yield
     if _postgres is not None:
+        # connections the tests left to the garbage collector are closed now, while the warning filters of
+        # pytest_configure still apply (after the session pytest reports them as errors)
+        gc.collect()
         _postgres.stop()
 
 
