@@ -4,6 +4,7 @@ script in its title, text and URL), one run of a second source failed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,10 @@ from review.auth import add_user
 from storage import repository
 from storage.clusters import rebuild_clusters
 from storage.models import utcnow
+
+# The accounts `seed` adds (name, password).
+ANALYST = ("analyst1", "correct horse battery")
+SUPERVISOR = ("boss", "supervisor secret 1")
 
 XSS_TITLE = '<script>window.__pwned=1</script>"\'><img src=x onerror="window.__pwned=2">代挂号'
 XSS_TEXT = (
@@ -105,9 +110,16 @@ def seed(config: Config, sessions: Any, *, users: bool = True) -> Seeded:
         )
         rebuild_clusters(session, now=now)
         if users:
-            add_user(session, "analyst1", "analyst", "correct horse battery")
-            add_user(session, "boss", "supervisor", "supervisor secret 1")
+            add_user(session, ANALYST[0], "analyst", ANALYST[1])
+            add_user(session, SUPERVISOR[0], "supervisor", SUPERVISOR[1])
     return Seeded(hits)
+
+
+def login(client: Any, name: str, password: str) -> Any:
+    """Log in through the form (with its CSRF token), as a browser would; the answer is not followed."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"name": name, "password": password, "csrf": token}, follow_redirects=False)
 
 
 def when(hours: float) -> datetime:

@@ -22,10 +22,7 @@ from crawler.scoring import inputs_from_config, make_scorer
 from review.app import create_app, csv_cell, local_path
 from review.auth import LoginLimiter, load_secret
 from storage.models import AuditEvent, Hit, LexiconChange, User, Verdict
-from tests.review_seed import XSS_URL, seed
-
-ANALYST = ("analyst1", "correct horse battery")
-SUPERVISOR = ("boss", "supervisor secret 1")
+from tests.review_seed import ANALYST, SUPERVISOR, XSS_URL, login, seed
 
 
 @pytest.fixture
@@ -47,12 +44,6 @@ def env(write_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     e.app = create_app(config, sessions)
     yield e
     engine.dispose()
-
-
-def login(client: TestClient, name: str, password: str) -> Any:
-    page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf": token}, follow_redirects=False)
 
 
 def csrf_of(client: TestClient) -> str:

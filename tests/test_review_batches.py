@@ -26,10 +26,8 @@ from review.app import create_app
 from review.batchpages import EXPORT_FOLDER
 from storage.models import AuditEvent, EvidenceRecord, Hit, Identifier, Recheck, ReferralBatch, ReferralItem, utcnow
 from storage.verdicts import record_verdicts
-from tests.review_seed import XSS_URL, seed
+from tests.review_seed import ANALYST, SUPERVISOR, XSS_URL, login, seed
 
-ANALYST = ("analyst1", "correct horse battery")
-SUPERVISOR = ("boss", "supervisor secret 1")
 HOSTILE_HOST = "xss.example.org"  # listed as a platform: the hostile hit goes to cac with its javascript: URL
 ICP_NUMBER = "浙ICP备2025012345号-1"
 
@@ -61,12 +59,6 @@ def env(write_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     e.app = create_app(config, sessions)
     yield e
     engine.dispose()
-
-
-def login(client: TestClient, name: str, password: str) -> Any:
-    page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf": token}, follow_redirects=False)
 
 
 def signed_in(env: Any, who: tuple[str, str] = ANALYST) -> tuple[TestClient, str]:

@@ -26,7 +26,7 @@ from review.app import create_app
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import AuditEvent, Hit, ReferralBatch, Verdict, utcnow
 from storage.verdicts import record_verdicts
-from tests.review_seed import XSS_CONTACT, seed
+from tests.review_seed import ANALYST, SUPERVISOR, XSS_CONTACT, seed
 
 # set to a folder to keep the hit list's screenshot (the README's picture is made this way)
 SCREENSHOT_DIR_ENV = "TOUTHUNT_WEB_SCREENSHOTS"
@@ -79,7 +79,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def log_in(page: Page, served: Served, name: str = "analyst1", password: str = "correct horse battery") -> None:
+def log_in(page: Page, served: Served, name: str = ANALYST[0], password: str = ANALYST[1]) -> None:
     page.goto(f"{served.url}/hits")
     expect(page).to_have_url(f"{served.url}/login?next=%2Fhits")  # no session: the login page
     page.get_by_label("用户名").fill(name)
@@ -164,7 +164,7 @@ def test_dashboard_draws_charts(served: Served, page: Page) -> None:
 def test_no_page_of_the_app_breaks_its_own_content_security_policy(served: Served, page: Page) -> None:
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    log_in(page, served, "boss", "supervisor secret 1")
+    log_in(page, served, *SUPERVISOR)
     for path in ("/hits", f"/hits/{served.hits['scalper']}", "/lexicon", "/dashboard", "/audit", "/batches", "/status"):
         page.goto(served.url + path)
         page.wait_for_load_state("networkidle")
@@ -196,7 +196,7 @@ def test_hostile_content_stays_inert(served: Served, page: Page) -> None:
 
 
 def test_supervisor_sees_the_audit_log(served: Served, page: Page) -> None:
-    log_in(page, served, "boss", "supervisor secret 1")
+    log_in(page, served, *SUPERVISOR)
     page.goto(f"{served.url}/audit")
     expect(page.locator("table.audit")).to_contain_text("登录")
     with page.expect_download() as download:
@@ -220,7 +220,7 @@ def test_supervisor_approves_a_referral_batch(served: Served, page: Page) -> Non
         number = batch.number
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    log_in(page, served, "boss", "supervisor secret 1")
+    log_in(page, served, *SUPERVISOR)
     page.get_by_role("link", name="移交批次").click()
     expect(page.locator("table.batches")).to_contain_text("草稿")
     page.get_by_role("link", name=number).click()

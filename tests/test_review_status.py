@@ -16,9 +16,8 @@ from review.evidence import MAX_MANIFEST_BYTES
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import AlertDelivery, EvidenceRecord, SchedulerLease, utcnow
 from tests.crawlweb import source_entry
-from tests.review_seed import seed
+from tests.review_seed import ANALYST, login, seed
 
-ANALYST = ("analyst1", "correct horse battery")
 HOSTILE_ERROR = "<script>window.__pwned=1</script>oapi.dingtalk.com answered HTTP 502"
 
 
@@ -48,12 +47,7 @@ def env(write_config: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def signed_in(env: Any) -> TestClient:
     client = TestClient(env.app)
-    page = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    answer = client.post(
-        "/login", data={"name": ANALYST[0], "password": ANALYST[1], "csrf": token}, follow_redirects=False
-    )
-    assert answer.status_code == 303
+    assert login(client, *ANALYST).status_code == 303
     return client
 
 
