@@ -31,7 +31,7 @@ if TEST_DB not in ("sqlite", "postgresql"):
 
 # Fixtures that put a test on the database under test; with TOUTHUNT_TEST_DATABASE=postgresql only the tests
 # using one of them are run (the others do not touch a database and already ran on SQLite).
-DATABASE_FIXTURES = frozenset({"database_url", "write_config", "sessions", "postgres_server"})
+DATABASE_FIXTURES = frozenset({"database_url", "write_config", "sessions"})
 DATABASE_MARK = "database"  # modules that call database_url_for themselves say so: pytestmark = pytest.mark.database
 
 
@@ -104,9 +104,10 @@ def _stop_postgres() -> Iterator[None]:
         _postgres.stop()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Any:
-    return _postgres_server()
+def _new_postgres_database() -> str:
+    """A new PostgreSQL database at the newest schema (a copy of the template), as a URL."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    return _postgres_server().create_database(name, template=_TEMPLATE)
 
 
 def database_url_for(sqlite_file: Path | str) -> str:
@@ -116,23 +117,22 @@ def database_url_for(sqlite_file: Path | str) -> str:
         return f"sqlite:///{sqlite_file}"
     key = str(Path(sqlite_file).resolve())
     if key not in _databases:
-        name = f"test_{os.getpid()}_{next(_database_numbers)}"
-        _databases[key] = _postgres_server().create_database(name, template=_TEMPLATE)
+        _databases[key] = _new_postgres_database()
     return _databases[key]
 
 
-def new_database_url(request: pytest.FixtureRequest, sqlite_path: str = "var/test.sqlite") -> str:
+def new_database_url(sqlite_path: str = "var/test.sqlite") -> str:
     """A fresh database for a test or fixture of any scope: a SQLite file relative to the config's folder, or a
-    new PostgreSQL database (see `database_url_for`)."""
+    new PostgreSQL database."""
     if TEST_DB == "sqlite":
         return f"sqlite:///{sqlite_path}"
-    return database_url_for(Path(f"/nonexistent/{request.node.nodeid}/{sqlite_path}"))
+    return _new_postgres_database()
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
+def database_url() -> str:
     """This test's own database URL (`new_database_url`)."""
-    return new_database_url(request)
+    return new_database_url()
 
 
 @pytest.fixture

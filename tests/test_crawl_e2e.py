@@ -18,6 +18,8 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Contact, CrawlRun, FetchFailure, Hit, Page, SerpResult
 from tests.conftest import new_database_url
 
+pytestmark = pytest.mark.database  # the module's crawl keeps its own database (conftest.new_database_url)
+
 FAILURE_REASONS = {
     "redirect_loop": "redirect_loop",
     "http_404": "http_404",
@@ -45,10 +47,10 @@ def crawl_all(config: Config, sessions: Any) -> list[RunSummary]:
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("e2e")
     with ReplayWeb() as web:
-        config = crawl_config(tmp, web.proxy_url, new_database_url(request, "e2e.sqlite"))
+        config = crawl_config(tmp, web.proxy_url, new_database_url("e2e.sqlite"))
         engine = make_engine(config.database_url)
         upgrade(engine)
         sessions = make_sessionmaker(engine)
