@@ -1,4 +1,4 @@
-"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export, demo and serve here; ``status`` in
+"""The ``touthunt`` command line: db upgrade, crawl, hits, score, export, demo, serve and worker here; ``status`` in
 ``crawler/status.py``; the referral commands (batch, verify, evidence, recheck, report, blacklist) in
 ``crawler/referrals_cli.py``; the web app's (user, review, web) in ``review/cli.py``; ``sources`` in
 ``crawler/sources_cli.py``.
@@ -318,6 +318,23 @@ def serve(config: Config, web_app: str, no_web: bool) -> None:
     code = run_serve(config, config_path, ServeOptions(web_app_factory=factory, ready=ready))
     click.echo("touthunt serve 已停止。" if code == 0 else "touthunt serve 异常停止，详见日志。", err=True)
     sys.exit(code)
+
+
+@main.command()
+@click.option("--source", "source_names", multiple=True, help="Join only this source's crawls (repeatable).")
+@with_config
+def worker(config: Config, source_names: tuple[str, ...]) -> None:
+    """Join the shared crawls (frontier.url) of this and other machines until SIGTERM or SIGINT."""
+    import signal
+
+    from crawler.worker import run_worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("touthunt worker 已启动：等待共享抓取任务。按 Ctrl-C 或发送 SIGTERM 停止。", err=True)
+    report = run_worker(config, source_names=list(source_names) or None, stop=stop)
+    click.echo(f"touthunt worker 已停止：参与 {len(report.joined)} 次抓取。", err=True)
 
 
 main.add_command(clusters)

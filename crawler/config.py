@@ -580,6 +580,46 @@ class RunsConfig(_Section):
     )
 
 
+class FrontierConfig(_Section):
+    url: str = Field(
+        "",
+        description="Redis URL (`redis://host:6379/0`) of a crawl frontier shared by several workers (scrapy-redis "
+        "queue and duplicate filter). Empty: each crawl keeps its frontier in the database and runs alone.",
+    )
+    url_env: str = Field(
+        "",
+        description="Name of an environment variable holding the Redis URL (used instead of `url` when set; keeps "
+        "the Redis password out of the file).",
+    )
+    key_prefix: str = Field(
+        "touthunt",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Prefix of every Redis key touthunt writes, so several installations can share one Redis.",
+    )
+    heartbeat_seconds: float = Field(
+        3.0, gt=0, le=60, description="How often a worker tells Redis it is alive and checks for the crawl's end."
+    )
+    worker_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="A worker silent for this long is taken for dead: the requests it held go back to the queue.",
+    )
+    redis_retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="How long a worker keeps retrying while Redis is unreachable (restarting) before its crawl fails.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL starts with redis://, rediss:// or unix://")
+        return value
+
+
 class SchedulerConfig(_Section):
     timezone: str = Field("Asia/Shanghai", description="Time zone the cron schedules are read in.")
     misfire_grace_seconds: int = Field(
@@ -735,6 +775,9 @@ class Config(_Section):
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description="Logging.")
     runs: RunsConfig = Field(default_factory=RunsConfig, description="Crawl runs: time limit, checkpoints, resume.")
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig, description="`touthunt serve` scheduling.")
+    frontier: FrontierConfig = Field(
+        default_factory=FrontierConfig, description="A crawl frontier on Redis shared by several workers."
+    )
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Alerts and their channels.")
     base_dir: Path = Field(Path("."), exclude=True, description="(internal) folder of the config file.")
 
@@ -773,6 +816,20 @@ class Config(_Section):
             if not db_path.is_absolute():
                 url = url.set(database=str((self.base_dir / db_path).resolve()))
         return url.render_as_string(hide_password=False)
+
+    @property
+    def frontier_url(self) -> str:
+        """The shared frontier's Redis URL ('' when crawls keep their frontier in the database)."""
+        if self.frontier.url_env:
+            raw = os.environ.get(self.frontier.url_env, "")
+            if not raw:
+                raise ConfigError(
+                    f"frontier.url_env: environment variable {self.frontier.url_env!r} is not set or empty"
+                )
+            if not raw.startswith(("redis://", "rediss://", "unix://")):
+                raise ConfigError(f"frontier.url_env: {self.frontier.url_env} does not hold a Redis URL")
+            return raw
+        return self.frontier.url
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:

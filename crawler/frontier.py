@@ -31,6 +31,10 @@ from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
+# Scrapy signal the store pipeline sends after each committed batch, with ``keys``: the frontier keys of the
+# URLs whose page or failure is now stored (the shared frontier on Redis settles their requests).
+urls_settled = object()
+
 
 def frontier_key(url: str) -> str:
     """The key of a URL in the frontier: SHA-1 of its canonical form (query sorted, fragment dropped), as

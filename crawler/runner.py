@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from crawler.config import Config, SourceConfig
 from crawler.errors import TouthuntError
 from crawler.settings import build_settings
+from crawler.sharedfrontier import SETTING as SHARED_FRONTIER
 from storage import repository
 from storage.models import CrawlRun, utcnow
 
@@ -147,7 +148,7 @@ def live_run(session: Session, source_id: int) -> CrawlRun | None:
     )
 
 
-def _stop_child(child: subprocess.Popen[bytes], grace: float) -> None:
+def stop_child(child: subprocess.Popen[bytes], grace: float) -> None:
     """SIGTERM (Scrapy stores what it holds and closes), then SIGKILL after ``grace`` seconds."""
     if child.poll() is not None:
         return
@@ -158,6 +159,15 @@ def _stop_child(child: subprocess.Popen[bytes], grace: float) -> None:
         log.warning("crawl process %s did not stop within %.0f s; killing it", child.pid, grace)
         child.kill()
         child.wait()
+
+
+def _withdraw_shared_run(settings: dict[str, object], source: str, run_id: int) -> None:
+    from crawler.sharedfrontier import fleet_for
+
+    try:
+        fleet_for(settings[SHARED_FRONTIER], source).withdraw(run_id)  # type: ignore[arg-type]
+    except Exception as exc:  # Redis down: the workers stop anyway once the next run takes over
+        log.error("could not withdraw run %s from the shared frontier: %s", run_id, exc)
 
 
 def run_source(
@@ -218,7 +228,7 @@ def run_source(
                 stopped = True
             if stopped:
                 log.warning("run %s of %s: %s", run_id, source.name, message)
-                _stop_child(child, config.runs.stop_grace_seconds)
+                stop_child(child, config.runs.stop_grace_seconds)
                 break
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=_POLL_SECONDS)
@@ -226,7 +236,7 @@ def run_source(
         if stop is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=config.runs.stop_grace_seconds)
-        _stop_child(child, config.runs.stop_grace_seconds)
+        stop_child(child, config.runs.stop_grace_seconds)
         raise
     finally:
         if child.poll() is None:
@@ -245,6 +255,8 @@ def run_source(
             # the child never reached its spider_closed handler
             status = "interrupted" if stopped or returncode < 0 else "failed"
             run = repository.finish_run(session, run_id, status=status, message=message or "crawl process ended early")
+            if SHARED_FRONTIER in settings:  # workers still in the run stop and give back what they hold
+                _withdraw_shared_run(settings, source.name, run_id)
         elif stopped and run.status != "finished":
             run.status = "interrupted"
             run.message = message

@@ -2,6 +2,9 @@
 row (pages fetched, new hits, failures and drops by reason, finish reason, source health). A run that
 finished ends its source's crawl cycle (the crawl frontier is cleared in the same transaction).
 
+A crawl over the shared frontier (crawler/sharedfrontier.py) is recorded once, by the process that owns the
+run, with the figures every worker reported; the workers only report theirs.
+
 Settings read: ``TOUTHUNT_DATABASE_URL``, ``TOUTHUNT_RUN_ID``, ``TOUTHUNT_DB_BUSY_TIMEOUT``.
 """
 
@@ -13,6 +16,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.sharedfrontier import SETTING as SHARED_FRONTIER
+from crawler.sharedfrontier import Fleet, combined_stats, fleet_for, this_worker, wait_for_reports
 from storage import frontier, repository
 from storage.db import make_engine, make_sessionmaker
 
@@ -103,6 +108,13 @@ class RunRecorder:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
+        shared = self.crawler.settings.getdict(SHARED_FRONTIER)
+        fleet = None
+        if shared:
+            fleet = fleet_for(shared, self.crawler.settings.getdict("TOUTHUNT_SOURCE")["name"], worker=this_worker())
+            stats = self._shared_stats(fleet, shared, stats)
+            if stats is None:
+                return
         engine = make_engine(self.database_url, busy_timeout_seconds=self.busy_timeout)
         try:
             with make_sessionmaker(engine).begin() as session:
@@ -116,8 +128,26 @@ class RunRecorder:
                     finish_reason=reason,
                     health=run_health(stats, self.crawler.settings.getbool("ROBOTSTXT_OBEY")),
                 )
-                if reason == "finished":  # the crawl cycle is complete: the next run starts from the start URLs
+                if reason == "finished" and fleet is None:  # the cycle is complete: next run from the start URLs
                     frontier.clear(session, run.source_id)
                 log.info("run %s %s: %s pages stored", run.id, run.status, run.pages_stored)
         finally:
             engine.dispose()
+        if fleet is not None and reason == "finished":
+            fleet.end_cycle(self.run_id)
+
+    def _shared_stats(self, fleet: Fleet, shared: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any] | None:
+        """A shared crawl is recorded once, by its owner, with every worker's figures summed; a worker only
+        reports its own (None)."""
+        own = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
+        if shared.get("role") != "owner":
+            fleet.report(self.run_id, own)
+            log.info("worker %s reported its figures for run %s", fleet.worker, self.run_id)
+            return None
+        fleet.withdraw(self.run_id)  # no worker joins any more; the ones still in it stop and give back
+        fleet.report(self.run_id, own)
+        reports = wait_for_reports(fleet, self.run_id, timeout=float(shared["timeout"]) + 10.0)
+        log.info("run %s: figures of %d workers", self.run_id, len(reports))
+        combined = combined_stats(reports)
+        combined["touthunt/health/workers"] = len(reports)
+        return combined

@@ -14,6 +14,8 @@ from crawler.platforms import platform_settings
 from crawler.queries import expand_queries
 from crawler.rendering import ASYNCIO_REACTOR, render_settings
 from crawler.scoring import inputs_from_config
+from crawler.sharedfrontier import SETTING as SHARED_FRONTIER
+from crawler.sharedfrontier import shared_settings
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
@@ -44,10 +46,19 @@ EXTENSIONS = {
 }
 
 
+def uses_shared_frontier(config: Config, source: SourceConfig) -> bool:
+    """Is the source crawled over the shared frontier on Redis? Only when one is configured and the source's
+    spider follows a frontier (the site spider); the other kinds are bounded runs of one process."""
+    from spiders.kinds import spider_for
+
+    return bool(config.frontier_url) and bool(getattr(spider_for(source.kind), "resumable", False))
+
+
 def build_settings(
-    config: Config, source: SourceConfig, *, run_id: int | None, log_file: Path | None
+    config: Config, source: SourceConfig, *, run_id: int | None, log_file: Path | None, role: str = "owner"
 ) -> dict[str, Any]:
-    """All settings of one crawl process, as plain JSON-able values."""
+    """All settings of one crawl process, as plain JSON-able values. ``role`` matters with a shared frontier:
+    the ``owner`` created the run and seeds it, a ``worker`` joins it (crawler/sharedfrontier.py)."""
     net = config.network
     scoring = inputs_from_config(config, with_database=True)
     settings: dict[str, Any] = {
@@ -103,6 +114,11 @@ def build_settings(
         "TOUTHUNT_FRONTIER": config.runs.resume,
         "TOUTHUNT_PROGRESS_INTERVAL": 5.0,
     }
+    if uses_shared_frontier(config, source):  # scrapy-redis queue and duplicate filter instead of the database's
+        settings["SCHEDULER"] = "crawler.sharedfrontier.SharedScheduler"
+        settings[SHARED_FRONTIER] = shared_settings(config, role=role)
+        settings["TOUTHUNT_FRONTIER"] = False
+        settings["TOUTHUNT_RESUME"] = config.runs.resume
     settings.update(render_settings(config, source))
     settings.update(platform_settings(config, source))
     return settings

@@ -30,11 +30,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.domains import host_of, registrable_domain
-from crawler.frontier import child_entries, done_entry
+from crawler.errors import StorageError
+from crawler.frontier import child_entries, done_entry, urls_settled
 from crawler.items import FailureItem, PageItem, SerpResultItem
 from storage import frontier as frontier_store
 from storage import repository
 from storage.db import make_engine, make_sessionmaker
+from storage.retry import with_retry
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +125,19 @@ class PageWriter:
         savepoint, so only the rows that cannot be written are lost (and counted)."""
         with self._lock:
             try:
-                with self.sessions.begin() as session:
-                    counts = self._write_batch(session, items)
-            except (SQLAlchemyError, ValueError) as exc:
+                # a database that restarts or refuses connections for a while is waited for
+                counts = with_retry(
+                    lambda: self._write_in_one(items), what=f"storing {len(items)} items", attempts=8, max_delay=15.0
+                )
+            except (SQLAlchemyError, ValueError, StorageError) as exc:
                 log.warning("batch of %d items failed (%s); storing them one by one", len(items), exc)
                 counts = self._write_one_by_one(items)
             for key, value in counts.items():
                 self.counts[key] += value
+
+    def _write_in_one(self, items: list[Item]) -> Counter[str]:
+        with self.sessions.begin() as session:
+            return self._write_batch(session, items)
 
     def _write_one_by_one(self, items: list[Item]) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -263,6 +271,9 @@ class StorePipeline:
         if batch and self.writer is not None:
             await asyncio.to_thread(self.writer.write, batch)
             self._publish_counts()
+            if self.crawler is not None:
+                keys = [key for item in batch if (key := getattr(item, "frontier_key", ""))]
+                self.crawler.signals.send_catch_log(signal=urls_settled, keys=keys)
 
     def _publish_counts(self) -> None:
         if self.crawler is not None and self.writer is not None:

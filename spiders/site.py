@@ -110,18 +110,22 @@ class SiteSpider(scrapy.Spider):
         self.render_budget = int(self.render.get("max_pages", 0))
         self.frontier_resume: list[FrontierLink] | None = None
         self.frontier_known: set[str] = set()
+        self.seeds = True  # False for a worker joining a shared crawl: the owner seeded its queue
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
         source = SourceConfig.model_validate(crawler.settings.getdict("TOUTHUNT_SOURCE"))
         spider = cls(source, *args, render=crawler.settings.getdict("TOUTHUNT_RENDER"), **kwargs)
         spider._set_crawler(crawler)
+        spider.seeds = crawler.settings.getdict("TOUTHUNT_SHARED_FRONTIER").get("role", "owner") == "owner"
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
         if self.frontier_resume is not None:
             for link in self.frontier_resume:
                 yield self._request(link.url, depth=link.depth, hops=link.hops, referer=link.referer)
+            return
+        if not self.seeds:
             return
         for url in self.source.start_urls:
             self.frontier_known.add(frontier_key(url))

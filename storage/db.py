@@ -31,6 +31,8 @@ def make_engine(url: str, *, busy_timeout_seconds: float = 30.0) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": busy_timeout_seconds}
+    else:  # a server: pooled connections are checked before use, so a restarted server costs no failed query
+        kwargs.update(pool_pre_ping=True, pool_recycle=3600)
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         busy_ms = int(busy_timeout_seconds * 1000)

@@ -8,6 +8,7 @@ that was migrated once, and only the tests that use a database fixture run. ``ma
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
@@ -127,6 +128,42 @@ def new_database_url(sqlite_path: str = "var/test.sqlite") -> str:
     if TEST_DB == "sqlite":
         return f"sqlite:///{sqlite_path}"
     return _new_postgres_database()
+
+
+@contextlib.contextmanager
+def database_unavailable(url: str) -> Iterator[None]:
+    """The database under test refuses work for as long as the block runs: PostgreSQL is shut down (clients are
+    refused), a SQLite file is held under an exclusive lock (writers time out with "database is locked")."""
+    if TEST_DB == "postgresql":
+        server = _postgres_server()
+        server.pause()
+        try:
+            yield
+        finally:
+            server.resume()
+        return
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    holder = sqlite3.connect(make_url(url).database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[Any]:
+    """A redis-server of this test's own on a loopback port, persisting to its append-only file (so it can be
+    restarted without losing the queue, as a production Redis for the shared frontier must be configured)."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(appendonly=True).start()
+    yield server
+    server.cleanup()
 
 
 @pytest.fixture

@@ -82,16 +82,7 @@ class PostgresServer:
             "--locale=C.UTF-8",
             "--no-sync",
         )  # fmt: skip
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D", str(self.data),
-            "-l", str(self.log),
-            "-w",
-            "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-            "start",
-        )  # fmt: skip
-        _wait_for_port(self.port, 30, "PostgreSQL", self.log)
+        self.resume()
         return self
 
     def url(self, dbname: str = "postgres") -> str:
@@ -106,6 +97,21 @@ class PostgresServer:
             suffix = f' TEMPLATE "{template}"' if template else ""
             conn.execute(f'CREATE DATABASE "{name}"{suffix}')
         return self.url(name)
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), *args)
+
+    def pause(self) -> None:
+        """Shut the server down, keeping its data: clients are refused until :meth:`resume`."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        self._pg_ctl("-l", str(self.log), "-w", "-o", options, "start")
+        _wait_for_port(self.port, 30, "PostgreSQL", self.log)
 
     def stop(self) -> None:
         if self.data.exists():
