@@ -23,7 +23,7 @@ worker that stops heartbeating (SIGKILL, a lost machine) is reaped by any other:
 request is lost by nobody, and none is fetched twice unless its worker died between fetching and storing it.
 
 The crawl is over when a worker with nothing to do sees an empty queue and no lease held by anyone twice,
-``frontier.heartbeat_seconds`` apart (at most 2 s), with the epoch unmoved in between: it closes with reason
+``frontier.heartbeat_seconds`` apart (at most 1 s), with the epoch unmoved in between: it closes with reason
 ``finished``, and so does every other worker. The owner waits for the others' figures and records the run
 once (``crawler/runrecorder.py``); a finished run ends the cycle (its keys are deleted), otherwise the queue
 stays for the next run to resume.
@@ -40,6 +40,7 @@ import os
 import secrets
 import socket
 import time
+from collections import deque
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -356,6 +357,8 @@ class SharedScheduler(Scheduler):
         self.run_id = run_id
         self.owner = shared.get("role") == "owner"
         self.lease_of: dict[str, str] = {}  # frontier key -> lease of the request fetching it
+        self.held: set[str] = set()  # leases taken and not settled
+        self._local: deque[Any] = deque()  # held requests waiting here (see enqueue_request)
         self._stale: tuple[frozenset[str], int] = (frozenset(), 0)
         self._beat: Any = None
         self._ending = False
@@ -397,20 +400,35 @@ class SharedScheduler(Scheduler):
         self._beat.start(float(self.shared["heartbeat"]), now=False)
 
     def _heartbeat(self) -> None:
+        """Every ``frontier.heartbeat_seconds``: stay alive, reap the dead, follow the run; when this engine has
+        nothing to do, take work that others queued (Scrapy itself would look only every 5 s) or end the crawl."""
+        if self._ending:
+            return
         try:
             self.fleet.heartbeat(self.shared["timeout"])
             self.fleet.reap()
             current = self.fleet.current_run()
+            if current != self.run_id:
+                # the owner closed the run (the crawl is over, or it was stopped) or a new run took over
+                log.info(
+                    "run %s is no longer the crawl of %s (now: %s): stopping", self.run_id, self.keys_source, current
+                )
+                self._close("run_ended")
+            elif self.crawler.engine.spider_is_idle():
+                request = self.next_request()
+                if request is not None:
+                    self._local.appendleft(request)
+                    self.crawler.engine.crawl(request)  # wakes the engine up; enqueue_request keeps it here
+                elif self._crawl_over():
+                    log.info("the shared crawl of %s is over: queue empty, nothing leased", self.keys_source)
+                    self._close("finished")
         except redis.RedisError as exc:  # after the client's own retries: the crawl cannot go on
             log.error("the shared frontier's Redis is unreachable: %s", exc)
             self._close("frontier_unreachable")
-            return
-        if current != self.run_id and not self._ending:
-            # the owner closed the run (the crawl is over, or it was stopped) or a new run took over
-            log.info(
-                "run %s is no longer the crawl of %s (now: %s): stopping", self.run_id, self.fleet.keys.source, current
-            )
-            self._close("run_ended")
+
+    @property
+    def keys_source(self) -> str:
+        return self.fleet.keys.source
 
     def _close(self, reason: str) -> None:
         if not self._ending:
@@ -418,28 +436,45 @@ class SharedScheduler(Scheduler):
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def enqueue_request(self, request: Any) -> bool:
+        if any(r is request for r in self._local):  # taken by the heartbeat to wake the engine up
+            return True
+        lease = request.meta.get("th_lease")
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
+            if lease in self.held:  # a redirect to a URL seen already: fetched (and settled) elsewhere
+                self._settle([lease])
             return False
+        if lease in self.held:
+            # a request this worker holds, come back from a middleware (redirect, retry) or the spider (render
+            # it): it stays here under its lease, so nobody else settles or fetches it
+            self._local.append(request)
+            return True
         self.queue.push(request)
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self) -> Any:
+        if self._local:
+            return self._local.popleft()
         request = self.queue.pop()
         if request is None:
             return None
         self.stats.inc_value("scheduler/dequeued/redis")
-        key, lease = request.meta.get("th_key"), request.meta.get("th_lease")
-        if key and lease:
+        key, lease = request.meta.get("th_key"), request.meta["th_lease"]
+        self.held.add(lease)
+        if key:
             previous = self.lease_of.get(key)
             self.lease_of[key] = lease
-            if previous and previous != lease:  # the same URL again (rendered): the new request supersedes it
-                self.fleet.settle([previous])
+            if previous and previous != lease:  # the same URL again, from another page: this one settles both
+                self._settle([previous])
         return request
 
+    def _settle(self, leases: list[str]) -> None:
+        self.held.difference_update(leases)
+        self.fleet.settle(leases)
+
     def settled(self, keys: list[str]) -> None:
-        self.fleet.settle([lease for key in keys if (lease := self.lease_of.pop(key, None))])
+        self._settle([lease for key in keys if (lease := self.lease_of.pop(key, None))])
 
     def item_dropped(self, item: Any, response: Any, exception: Any, spider: Any) -> None:
         key = getattr(item, "frontier_key", "")
@@ -447,11 +482,15 @@ class SharedScheduler(Scheduler):
             self.settled([key])
 
     def spider_idle(self, spider: Any) -> None:
-        """Nothing to do here: close only when the whole crawl is over (module docstring)."""
-        if self._ending:
-            return
+        """This worker has nothing to do, but the crawl goes on until the heartbeat finds it over."""
+        if not self._ending:
+            raise DontCloseSpider
+
+    def _crawl_over(self) -> bool:
+        """Queue empty and nothing leased, twice, a moment apart, with the epoch unmoved (module docstring).
+        Leases of this worker unchanged for a while are requests whose items never reached the store (a bug, not
+        work to wait for): they are taken as settled, with a warning."""
         fleet = self.fleet
-        fleet.reap()
         own = frozenset(fleet.own_leases())
         if own:
             seen, looks = self._stale
@@ -460,23 +499,19 @@ class SharedScheduler(Scheduler):
             if looks >= _STALE_LOOKS:
                 log.warning("%d leased requests never reached the store; taking them as settled", len(own))
                 self.stats.inc_value("touthunt/frontier/unsettled_leases", len(own))
-                fleet.settle(list(own))
+                self._settle(list(own))
                 self.lease_of = {k: v for k, v in self.lease_of.items() if v not in own}
         if not self._quiet():
-            raise DontCloseSpider
-        # quiet now; over when still quiet a moment later (a worker between pushing a page's links and settling
-        # the page moves the epoch). Nothing is waiting in this process, so the pause holds nothing up.
+            return False
         epoch = fleet.epoch()
-        time.sleep(min(float(self.shared["heartbeat"]), 2.0))
-        if not self._quiet() or fleet.epoch() != epoch:
-            raise DontCloseSpider
-        log.info("the shared crawl of %s is over: queue empty, nothing leased", fleet.keys.source)
+        time.sleep(min(float(self.shared["heartbeat"]), 1.0))  # this engine is idle: the pause holds nothing up
+        return self._quiet() and fleet.epoch() == epoch
 
     def _quiet(self) -> bool:
         return not self.fleet.queued() and not self.fleet.leased()
 
     def has_pending_requests(self) -> bool:
-        return len(self) > 0
+        return bool(self._local) or len(self) > 0
 
     def close(self, reason: str) -> None:
         if self._beat is not None and self._beat.running:

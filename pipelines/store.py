@@ -242,12 +242,20 @@ class StorePipeline:
             from twisted.internet import task
 
             self.ticker = task.LoopingCall(self._tick)
-            self.ticker.start(self.checkpoint_seconds, now=False)
+            self.ticker.start(min(self.checkpoint_seconds, 1.0), now=False)
 
     def _tick(self) -> Any:
-        if self.buffer and time.monotonic() - self.buffer_since >= self.checkpoint_seconds:
+        if self.buffer and (time.monotonic() - self.buffer_since >= self.checkpoint_seconds or self._crawl_idle()):
             return deferred_from_coro(self._checkpoint())
         return None
+
+    def _crawl_idle(self) -> bool:
+        """Nothing being fetched or processed: storing the buffer now delays nothing (and settles its URLs, so a
+        shared crawl can see its end)."""
+        try:
+            return bool(self.crawler.engine.spider_is_idle())
+        except (AttributeError, RuntimeError):  # no engine (tests) or it is closing
+            return False
 
     async def _checkpoint(self) -> None:
         try:
