@@ -308,6 +308,15 @@ class Fleet:
     def epoch(self) -> int:
         return int(self.server.get(self.keys.epoch) or 0)
 
+    def snapshot(self) -> dict[str, Any]:
+        """What ``touthunt status`` shows of the shared crawl: the run, queued and leased requests, live workers."""
+        workers = sorted(w.decode() for w in self.server.smembers(self.keys.workers))
+        alive = [
+            w for w, up in zip(workers, [self.server.exists(self.keys.alive(w)) for w in workers], strict=True) if up
+        ]
+        leased = sum(int(self.server.hlen(self.keys.leases(w))) for w in workers)
+        return {"run": self.current_run(), "queued": self.queued(), "leased": leased, "workers": alive}
+
 
 def fleet_for(settings: dict[str, Any], source: str, *, worker: str | None = None) -> Fleet:
     return Fleet(

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
+import redis
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from crawler.command import open_database, with_config
-from crawler.config import Config
+from crawler.config import Config, SourceConfig
 from crawler.crontab import cron_trigger
 from crawler.hitlist import CHINA
 from crawler.jobs import JOB_KINDS
@@ -59,6 +60,21 @@ def _run(run: CrawlRun | None) -> dict[str, Any] | None:
     }
 
 
+def _shared_frontier(config: Config, source: SourceConfig) -> dict[str, Any] | None:
+    """The source's crawl on the shared frontier (None when it has none); Redis is asked once, without the
+    crawlers' patience, so a status page never hangs on it."""
+    from crawler.settings import uses_shared_frontier
+    from crawler.sharedfrontier import Fleet, Keys, connect
+
+    if not uses_shared_frontier(config, source):
+        return None
+    try:
+        server = connect(config.frontier_url, retry_seconds=1)
+        return Fleet(server, Keys(config.frontier.key_prefix, source.name), worker="status").snapshot()
+    except redis.RedisError as exc:
+        return {"error": f"Redis unreachable: {exc}"}
+
+
 def status_data(config: Config, session: Session, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     tz = config.scheduler.timezone
@@ -80,6 +96,7 @@ def status_data(config: Config, session: Session, now: datetime | None = None) -
         if next_run is None and source.enabled:
             next_run = cron_trigger(source.schedule, tz).get_next_fire_time(None, now)
         left = frontier.counts(session, row.id).get("pending", 0) if row else 0
+        shared = _shared_frontier(config, source)
         last = runs[0] if runs else None
         sources.append(
             {
@@ -92,6 +109,7 @@ def status_data(config: Config, session: Session, now: datetime | None = None) -
                 "recent_statuses": [r.status for r in runs],
                 "health": last.source_state if last else None,
                 "resume_pending_urls": left,
+                "shared_frontier": shared,
             }
         )
     kinds = []
@@ -170,6 +188,15 @@ def render_status(data: dict[str, Any]) -> str:
             detail = "从未运行"
         resume = f"，待续抓 {s['resume_pending_urls']} 个网址" if s["resume_pending_urls"] else ""
         lines.append(f"  {s['name']}  计划 {s['schedule']}  下次 {_short(s['next_run'])}  {detail}{resume}")
+        shared = s["shared_frontier"]
+        if shared and "error" in shared:
+            lines.append(f"      共享队列 (Redis) 无法连接：{shared['error']}")
+        elif shared:
+            run = f"运行 #{shared['run']} 进行中" if shared["run"] else "无进行中的运行"
+            lines.append(
+                f"      共享队列：{run}，排队 {shared['queued']} 个，处理中 {shared['leased']} 个，"
+                f"在线工作进程 {len(shared['workers'])} 个"
+            )
         if last and last["status"] != "finished" and last["message"]:
             lines.append(f"      {last['message']}")
     lines.append("")

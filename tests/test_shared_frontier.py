@@ -344,3 +344,26 @@ def test_frontier_configuration_errors_name_the_key(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"sources": [source_entry()]}), encoding="utf-8")
     outcome = CliRunner().invoke(main, ["worker", "--config", str(path)])
     assert outcome.exit_code == 2 and "frontier.url" in outcome.output
+
+
+def test_status_shows_the_shared_crawl(redis_server: Any, tmp_path: Path) -> None:
+    from crawler.status import render_status, status_data
+
+    config = make_config(tmp_path, "http://127.0.0.1:9", redis_server.url)
+    sessions = open_db(config)
+    fleet = Fleet(connect(redis_server.url), Keys("touthunt", "kuaiyue"), "host:1:a")
+    fleet.announce(12)
+    fleet.join(30)
+    fleet.push(b"r1", 0)
+    fleet.push(b"r2", 0)
+    fleet.take()
+    with sessions() as session:
+        data = status_data(config, session)
+    assert data["sources"][0]["shared_frontier"] == {"run": 12, "queued": 1, "leased": 1, "workers": ["host:1:a"]}
+    assert "共享队列：运行 #12 进行中，排队 1 个，处理中 1 个，在线工作进程 1 个" in render_status(data)
+
+    redis_server.stop()
+    with sessions() as session:
+        data = status_data(config, session)
+    assert "Redis unreachable" in data["sources"][0]["shared_frontier"]["error"]
+    assert "无法连接" in render_status(data)
