@@ -211,10 +211,11 @@ class Fleet:
 
     def end_cycle(self, run_id: int) -> None:
         """The crawl ran to its end: the next run starts from the start URLs."""
-        pattern_keys = [*self.server.scan_iter(f"{self.keys.prefix}:{self.keys.source}:leases:*")]
-        self.server.delete(
-            self.keys.queue, self.keys.seen, self.keys.workers, self.keys.epoch, self.keys.stats(run_id), *pattern_keys
-        )
+        leftovers = [
+            *self.server.scan_iter(f"{self.keys.prefix}:{self.keys.source}:leases:*"),
+            *self.server.scan_iter(f"{self.keys.prefix}:{self.keys.source}:stats:*"),
+        ]
+        self.server.delete(self.keys.queue, self.keys.seen, self.keys.workers, self.keys.epoch, *leftovers)
         if self.current_run() == run_id:
             self.server.delete(self.keys.run)
 
@@ -244,6 +245,12 @@ class Fleet:
     def reported(self, run_id: int) -> dict[str, dict[str, Any]]:
         raw = self.server.hgetall(self.keys.stats(run_id))
         return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    def collect(self, run_id: int) -> dict[str, dict[str, Any]]:
+        """The reports of the run, taken (the owner records them once)."""
+        reports = self.reported(run_id)
+        self.server.delete(self.keys.stats(run_id))
+        return reports
 
     def others(self) -> set[str]:
         return {w.decode() for w in self.server.smembers(self.keys.workers)} - {self.worker}

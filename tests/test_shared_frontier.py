@@ -292,6 +292,36 @@ def test_the_database_refusing_work_for_seconds_loses_nothing(
         assert s.scalar(select(func.count(CrawlRun.id))) == 1
 
 
+def test_a_stopped_shared_crawl_resumes_from_the_queue_on_its_next_run(
+    web: Any, alone: dict[str, Any], redis_server: Any, tmp_path: Path
+) -> None:
+    config = make_config(tmp_path, web.proxy_url, redis_server.url)
+    sessions = open_db(config)
+    web.clear_log()
+    stop = threading.Event()
+    result: list[RunSummary] = []
+    thread = threading.Thread(
+        target=lambda: result.append(run_source(config, config.sources[0], sessions, show_progress=False, stop=stop))
+    )
+    thread.start()
+    wait_for(lambda: len(stored(sessions)) >= 3, 60, "the first pages")
+    stop.set()  # touthunt serve shutting down
+    thread.join(60)
+    assert result[0].status == "interrupted"
+    fleet = Fleet(connect(redis_server.url), Keys("touthunt", "kuaiyue"), "test")
+    assert fleet.queued() > 0 and fleet.leased() == 0 and fleet.current_run() is None  # all back in the queue
+    first = stored(sessions)
+    requested_first = {url for _m, url, _s in web.requests_log}
+
+    resumed = run_source(config, config.sources[0], sessions, show_progress=False)
+    assert resumed.status == "finished", resumed
+    after = stored(sessions)
+    assert set(after) == alone["pages"]
+    assert {url for url, run in after.items() if run == result[0].run_id} == set(first)  # not fetched again
+    assert set(fetched_twice(web)) <= requested_first - set(first)  # only what the stop cut off
+    assert redis_keys(redis_server.url) == []
+
+
 # the bookkeeping on its own -----------------------------------------------------------------------------
 
 
