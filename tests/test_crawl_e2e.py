@@ -1,9 +1,11 @@
 """End to end: crawl the replay web through its proxy with the demo sources, each source in its own child
 process, and check the stored pages, hits, contacts and failures against the ground truth written beside
-the recorded pages. Then crawl again: nothing is duplicated and last_seen moves."""
+the recorded pages. Then crawl again: nothing is duplicated and last_seen moves. All of it twice: with the
+crawl frontier in the database, and shared on Redis by the crawl and a worker (crawler/sharedfrontier.py)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,12 @@ from sqlalchemy import func, select
 
 from crawler.config import Config, load_config, load_overlay, with_changes
 from crawler.runner import RunSummary, run_source
+from crawler.worker import run_worker
 from replayweb import ReplayWeb, demo_sources_path, load_ground_truth
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Contact, CrawlRun, FetchFailure, Hit, Page, SerpResult
 from tests.conftest import new_database_url
+from tests.servers import RedisServer
 
 pytestmark = pytest.mark.database  # the module's crawl keeps its own database (conftest.new_database_url)
 
@@ -46,19 +50,31 @@ def crawl_all(config: Config, sessions: Any) -> list[RunSummary]:
     return [run_source(config, source, sessions, show_progress=False) for source in config.sources]
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module", params=["database", "redis"])
+def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The crawls of every test here, twice: with each crawl's frontier in the database (one process per
+    source), and with the site sources' frontier shared on Redis by the crawl and a ``touthunt worker``."""
     tmp = tmp_path_factory.mktemp("e2e")
-    with ReplayWeb() as web:
-        config = crawl_config(tmp, web.proxy_url, new_database_url("e2e.sqlite"))
-        engine = make_engine(config.database_url)
-        upgrade(engine)
-        sessions = make_sessionmaker(engine)
-        first = crawl_all(config, sessions)
-        requests = list(web.requests_log)
-        with sessions() as s:
-            before = {p.canonical_url: p.last_seen for p in s.scalars(select(Page))}
-        second = crawl_all(config, sessions)
+    redis = RedisServer(appendonly=True).start() if request.param == "redis" else None
+    stop = threading.Event()
+    try:
+        with ReplayWeb() as web:
+            config = crawl_config(tmp, web.proxy_url, new_database_url("e2e.sqlite"))
+            if redis is not None:
+                config = with_changes(config, "e2e", frontier={"url": redis.url, "heartbeat_seconds": 0.5})
+                threading.Thread(target=run_worker, args=(config,), kwargs={"stop": stop}, daemon=True).start()
+            engine = make_engine(config.database_url)
+            upgrade(engine)
+            sessions = make_sessionmaker(engine)
+            first = crawl_all(config, sessions)
+            requests = list(web.requests_log)
+            with sessions() as s:
+                before = {p.canonical_url: p.last_seen for p in s.scalars(select(Page))}
+            second = crawl_all(config, sessions)
+    finally:
+        stop.set()
+        if redis is not None:
+            redis.cleanup()
     yield {"sessions": sessions, "first": first, "second": second, "requests": requests, "before": before}
     engine.dispose()
 
