@@ -25,6 +25,7 @@ import pytest
 import redis
 import yaml
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from crawler.cli import main
@@ -34,10 +35,12 @@ from crawler.runner import RunSummary, run_source
 from crawler.sharedfrontier import Fleet, Keys, combined_stats, connect
 from crawler.worker import WorkerReport, run_worker
 from replayweb import ReplayWeb
+from review.app import create_app
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, Hit, Page
 from tests.conftest import database_unavailable, database_url_for
 from tests.crawlweb import crawl_settings, page_count, source_entry, write_web
+from tests.review_seed import ANALYST, login, seed
 
 ROBOTS = "/robots.txt"  # every crawl process asks for it once: not a page, not a duplicate fetch
 
@@ -391,6 +394,11 @@ def test_status_shows_the_shared_crawl(redis_server: Any, tmp_path: Path) -> Non
         data = status_data(config, session)
     assert data["sources"][0]["shared_frontier"] == {"run": 12, "queued": 1, "leased": 1, "workers": ["host:1:a"]}
     assert "共享队列：运行 #12 进行中，排队 1 个，处理中 1 个，在线工作进程 1 个" in render_status(data)
+    client = TestClient(create_app(config, sessions))
+    seed(config, sessions)
+    assert login(client, *ANALYST).status_code == 303
+    page = client.get("/status").text
+    assert "共享队列：运行 #12 进行中，排队 1 个，处理中 1 个，在线工作进程 1 个（host:1:a）" in page
 
     redis_server.stop()
     with sessions() as session:
