@@ -50,6 +50,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_crawl.py
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_workers.py
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache
