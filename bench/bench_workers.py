@@ -88,6 +88,7 @@ def crawl(web: ReplayWeb, starts: list[str], work: Path, workers: int, tag: str)
             "seconds": elapsed,
             "rate": len(pages) / elapsed,
             "duplicates": sum(n - 1 for n in fetches.values() if n > 1),
+            "failures": summary.error_reasons,
         }
     finally:
         redis.cleanup()
@@ -111,7 +112,8 @@ def main() -> None:
                     print(
                         f"run {attempt + 1}, {workers} worker(s): {result['status']}, {len(result['pages'])} pages "
                         f"in {result['seconds']:.1f} s ({result['rate']:.1f} pages/s), "
-                        f"{len(result['hits'])} hits, {result['duplicates']} duplicate fetches"
+                        f"{len(result['hits'])} hits, {result['duplicates']} duplicate fetches, "
+                        f"failed URLs {result['failures'] or 'none'}"
                     )
                     if workers not in best or result["rate"] > best[workers]["rate"]:  # type: ignore[operator]
                         best[workers] = result
@@ -122,6 +124,8 @@ def main() -> None:
         f"duplicate fetches {one['duplicates']} / {two['duplicates']}; "
         f"same pages: {one['pages'] == two['pages']}, same hits: {one['hits'] == two['hits']}"
     )
+    for url in sorted(one["pages"] ^ two["pages"]):  # type: ignore[operator]
+        print(f"  stored by one crawl only: {url}")
     print(f"(latency {args.delay} s per answer; 2 CPU cores shared by both workers, Redis and the replay web)")
 
 
