@@ -6,7 +6,7 @@ must be 0) and whether both crawls stored the same pages and hits. Asserts nothi
 The web is bench_crawl.py's synthetic one; ``--delay`` is each answer's latency in seconds (a real crawl waits
 on the network far more than on the CPU). Each crawl gets its own SQLite database and a fresh Redis.
 
-    .venv/bin/python bench/bench_workers.py [--pages 800] [--delay 0.05] [--repeat 1]
+    .venv/bin/python bench/bench_workers.py [--pages 2000] [--delay 0.1] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def crawl(web: ReplayWeb, starts: list[str], work: Path, workers: int, tag: str)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", type=int, default=800)
-    parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--delay", type=float, default=0.1)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
