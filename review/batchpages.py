@@ -3,7 +3,7 @@ number of confirmed hits waiting for each authority, one batch's items (target, 
 miit, category, whether evidence was captured, the authority's answer, the re-checks so far), and the
 actions: create a batch (analyst), approve a draft (supervisor only: the button is not shown to analysts
 and the POST answers 403), mark an approved batch sent, discard a draft, export the package and download
-its files.
+its files, and import the authority's answer file (CSV or xlsx, as ``touthunt batch answer``).
 
 Every action is a POST with the session's CSRF token and goes through ``referrals.batches`` or
 ``referrals.package.export_batch``, which check the state, the account's role and write the audit event; this
@@ -16,6 +16,7 @@ folder, found by comparing names (never by joining a requested path).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crawler.errors import AccessError, ExportError
 from crawler.labels import AUTHORITIES, BATCH_STATUSES, RECHECK_OUTCOMES
+from referrals.answers import import_answer
 from referrals.batches import approve_batch, candidate_hits, create_batch, discard_batch, get_batch, mark_sent
 from referrals.package import export_batch
 from referrals.platforms import load_platforms
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
 EXPORT_FOLDER = "web-exports"
 MAX_BATCHES = 500
+MAX_ANSWER_BYTES = 5_000_000  # an answer file lists a batch's targets: a few hundred KB at most
 FATES = {"removed": "已删除/关闭", "still_online": "仍在线", "pending": "待复查"}
 ITEM_STATES = {"open": "跟踪中", "closed": "已关闭 (连续两次复查已删除)"}
 MEDIA_TYPES = {
@@ -185,7 +188,10 @@ def register(app: FastAPI, state: App) -> None:
                 except (ExportError, AccessError) as exc:
                     raise refused(exc) from None
 
-        return RedirectResponse(local_path(await run_in_threadpool(run), "/batches"), status_code=303)
+        try:
+            return RedirectResponse(local_path(await run_in_threadpool(run), "/batches"), status_code=303)
+        finally:
+            await form.close()  # uploaded files (an answer) are spooled to temporary files
 
     def now() -> datetime:
         return datetime.now(UTC)
@@ -243,6 +249,29 @@ def register(app: FastAPI, state: App) -> None:
             return path_of(batch.number, "exported")
 
         return await act(request, "analyst", export)
+
+    @app.post("/batches/{number}/answer")
+    async def batch_answer(request: Request, number: str) -> Response:
+        """The authority's answer file, uploaded: checked whole and imported as ``touthunt batch answer`` does."""
+
+        def answer(db: Session, user: str, form: Any) -> str:
+            upload = form.get("file")
+            if upload is None or not hasattr(upload, "file"):
+                raise BadRequest("请选择回复文件 (CSV 或 xlsx)")
+            name = Path(str(upload.filename or "answer.csv")).name
+            suffix = Path(name).suffix.lower()
+            if suffix not in (".csv", ".xlsx"):
+                raise BadRequest(f"{name}: 只能导入 CSV 或 xlsx 文件")
+            data = upload.file.read(MAX_ANSWER_BYTES + 1)
+            if len(data) > MAX_ANSWER_BYTES:
+                raise BadRequest(f"{name}: 文件超过 {MAX_ANSWER_BYTES // 1_000_000} MB")
+            with tempfile.TemporaryDirectory(prefix="touthunt-answer-") as folder:
+                path = Path(folder) / (Path(name).stem[:80] + suffix)  # the name the error messages cite
+                path.write_bytes(data)
+                import_answer(db, number[:60], path, user=user, now=now())
+            return path_of(number[:60], "answered")
+
+        return await act(request, "analyst", answer)
 
     @app.get("/batches/{number}/files/{name}")
     def batch_file(request: Request, number: str, name: str) -> Response:

@@ -113,7 +113,7 @@ def test_batch_pages_need_a_session(env: Any) -> None:
     client = TestClient(env.app)
     for path in ("/batches", f"/batches/{number}", f"/batches/{number}/files/{number}.csv"):
         assert client.get(path, follow_redirects=True).url.path == "/login", path
-    for path in ("/batches/create", *(f"/batches/{number}/{a}" for a in ("approve", "send", "discard", "export"))):
+    for path in ("/batches/create", *(f"/batches/{number}/{a}" for a in ("approve", "send", "discard", "export", "answer"))):
         assert client.post(path, data={"authority": "miit"}).status_code == 401, path
     assert batch_state(env, number) == "draft"
 
@@ -242,6 +242,33 @@ def test_send_and_discard_follow_the_batch_states(env: Any) -> None:
         ("analyst1", "batch_send", f"batch:{approved}"),
         ("analyst1", "batch_discard", f"batch:{draft}"),
     ]
+
+
+def test_the_authoritys_answer_is_uploaded_checked_whole_and_imported(env: Any) -> None:
+    number = make_batch(env, "miit", send_at=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+    client, token = signed_in(env)
+    with env.sessions() as s:
+        targets = sorted(s.scalars(select(ReferralItem.target).join(ReferralBatch).where(ReferralBatch.number == number)))
+    assert 'id="answer-form"' in client.get(f"/batches/{number}").text
+    url = f"/batches/{number}/answer"
+
+    def upload(name: str, body: bytes, csrf: str = token) -> Any:
+        return client.post(url, data={"csrf": csrf}, files={"file": (name, body, "text/csv")}, follow_redirects=False)
+
+    good = "\ufeff主域名,处置结果,受理编号\n" + "".join(f"{t},已关停,ZJ-2026-{i}\n" for i, t in enumerate(targets))
+    assert upload("回复.csv", good.encode(), csrf="forged").status_code == 400
+    assert upload("回复.exe", b"MZ").status_code == 400
+    bad = upload("回复.csv", (good + "no-such.example.cn,已关停,\n").encode())
+    assert bad.status_code == 400
+    assert "回复.csv 未导入" in bad.text and f"第 {len(targets) + 2} 行" in bad.text and "不在批次" in bad.text
+    assert batch_state(env, number) == "sent"  # nothing imported from a file with a bad line
+
+    done = upload("回复.csv", good.encode())
+    assert done.status_code == 303 and done.headers["location"] == f"/batches/{number}?done=answered"
+    assert batch_state(env, number) == "answered"
+    html = client.get(done.headers["location"]).text
+    assert "部门回复已导入" in html and "已关停" in html and "ZJ-2026-0" in html
+    assert audit_rows(env, "batch_answer") == [("analyst1", "batch_answer", f"batch:{number}")]
 
 
 def test_export_and_download_stay_in_the_export_folder(env: Any) -> None:
