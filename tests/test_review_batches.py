@@ -113,7 +113,10 @@ def test_batch_pages_need_a_session(env: Any) -> None:
     client = TestClient(env.app)
     for path in ("/batches", f"/batches/{number}", f"/batches/{number}/files/{number}.csv"):
         assert client.get(path, follow_redirects=True).url.path == "/login", path
-    for path in ("/batches/create", *(f"/batches/{number}/{a}" for a in ("approve", "send", "discard", "export", "answer"))):
+    for path in (
+        "/batches/create",
+        *(f"/batches/{number}/{a}" for a in ("approve", "send", "discard", "export", "answer")),
+    ):
         assert client.post(path, data={"authority": "miit"}).status_code == 401, path
     assert batch_state(env, number) == "draft"
 
@@ -248,7 +251,9 @@ def test_the_authoritys_answer_is_uploaded_checked_whole_and_imported(env: Any) 
     number = make_batch(env, "miit", send_at=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
     client, token = signed_in(env)
     with env.sessions() as s:
-        targets = sorted(s.scalars(select(ReferralItem.target).join(ReferralBatch).where(ReferralBatch.number == number)))
+        targets = sorted(
+            s.scalars(select(ReferralItem.target).join(ReferralBatch).where(ReferralBatch.number == number))
+        )
     assert 'id="answer-form"' in client.get(f"/batches/{number}").text
     url = f"/batches/{number}/answer"
 
