@@ -19,7 +19,7 @@ from crawler.worker import run_worker
 from replayweb import ReplayWeb, demo_sources_path, load_ground_truth
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Contact, CrawlRun, FetchFailure, Hit, Page, SerpResult
-from tests.conftest import new_database_url
+from tests.conftest import TEST_DB, new_database_url
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.database  # the module's crawl keeps its own database (conftest.new_database_url)
@@ -50,7 +50,9 @@ def crawl_all(config: Config, sessions: Any) -> list[RunSummary]:
     return [run_source(config, source, sessions, show_progress=False) for source in config.sources]
 
 
-@pytest.fixture(scope="module", params=["database", "redis"])
+# the PostgreSQL pass crawls with the database frontier only: PostgreSQL with Redis is covered by
+# tests/test_shared_frontier.py, and the pass stays short
+@pytest.fixture(scope="module", params=["database", "redis"] if TEST_DB == "sqlite" else ["database"])
 def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The crawls of every test here, twice: with each crawl's frontier in the database (one process per
     source), and with the site sources' frontier shared on Redis by the crawl and a ``touthunt worker``."""
