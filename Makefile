@@ -30,7 +30,8 @@ $(DEB_STAMP): Makefile | $(BIN)/python
 
 system-deps: $(DEB_STAMP)
 
-$(STAMP): pyproject.toml | $(BIN)/python $(DEB_STAMP)
+# setup.py and the C source: `pip install -e .` compiles keywords/_automaton.c, and must again when it changes.
+$(STAMP): pyproject.toml setup.py keywords/_automaton.c | $(BIN)/python $(DEB_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -51,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py
 
 clean:
-	rm -rf $(VENV) var out .pytest_cache
+	rm -rf $(VENV) var out .pytest_cache build keywords/*.so

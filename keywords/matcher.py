@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
+from keywords._automaton import ByteAutomaton, table_size
 from keywords.lexicon import CONTEXT_GROUP, Lexicon, StructureCue, Term
 
 if TYPE_CHECKING:
@@ -137,29 +138,53 @@ def _is_token_char(ch: str) -> bool:
 
 #: Up to this many keys the term automaton walks UTF-8 bytes; a larger lexicon walks characters.
 BYTE_AUTOMATON_MAX_KEYS = 20_000
+#: Largest transition table (bytes) of the dense automaton; a lexicon that needs more uses pyahocorasick.
+DENSE_AUTOMATON_MAX_BYTES = 32_000_000
 
 
 class _TermAutomaton:
     """An Aho-Corasick automaton over a page's skeleton, reporting character positions.
 
     pyahocorasick walks a text at a speed that falls with the number of distinct characters that start a key:
-    a lexicon of Chinese terms starts with hundreds of them. Over UTF-8 bytes (carried in a latin-1 string,
-    one byte per character) every Chinese character starts with one of a handful of lead bytes, and the same
-    scan runs markedly faster -- but the trie has a node per byte, about three times as many. So a lexicon of
-    up to `BYTE_AUTOMATON_MAX_KEYS` keys is matched over bytes (speed), a larger one over characters (memory:
-    100,000 terms stay well under 200 MB). Over bytes, match ends are mapped back to character indices
-    incrementally (ends arrive in order), which adds linear work. Both give the same matches.
+    a lexicon of Chinese terms starts with hundreds of them. Over UTF-8 bytes every Chinese character starts
+    with one of a handful of lead bytes, and the same scan runs markedly faster -- but the trie has a node per
+    byte, about three times as many. So a lexicon whose byte trie fits a transition table of
+    `DENSE_AUTOMATON_MAX_BYTES` is matched by ``keywords._automaton.ByteAutomaton`` (compiled: every failure
+    link resolved in advance, one table load per byte, character indices counted as it goes); a larger one of
+    up to `BYTE_AUTOMATON_MAX_KEYS` keys by pyahocorasick over bytes (carried in a latin-1 string, match ends
+    mapped back to character indices incrementally); a larger one still by pyahocorasick over characters
+    (memory: 100,000 terms stay well under 200 MB). All three give the same matches in the same order.
     """
 
     def __init__(self, keys: dict[str, object]) -> None:
+        encoded = [key.encode("utf-8") for key in keys]
+        self._dense: ByteAutomaton | None = None
         self._bytes = len(keys) <= BYTE_AUTOMATON_MAX_KEYS
+        if self._bytes and table_size(encoded) <= DENSE_AUTOMATON_MAX_BYTES:
+            self._dense = ByteAutomaton(encoded, list(keys.values()))
+            return
         self._automaton = ahocorasick.Automaton()
         for key, value in keys.items():
             self._automaton.add_word(key.encode("utf-8").decode("latin-1") if self._bytes else key, value)
         self._automaton.make_automaton()
 
-    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
+    def findall(self, text: str) -> list[tuple[int, Any]]:
         """``(index of the match's last character in text, value)`` for every match, in order of their ends."""
+        if self._dense is not None:
+            return self._dense.findall(text)  # type: ignore[no-any-return]
+        return list(self.iter(text))
+
+    def first(self, text: str) -> tuple[int, Any] | None:
+        """The first of `findall`, found without scanning further."""
+        if self._dense is not None:
+            return self._dense.first(text)  # type: ignore[no-any-return]
+        return next(self.iter(text), None)
+
+    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
+        """`findall` as an iterator."""
+        if self._dense is not None:
+            yield from self._dense.findall(text)
+            return
         if not self._bytes:
             yield from self._automaton.iter(text)
             return
@@ -235,7 +260,7 @@ class Matcher:
         original = text.original
         spans: list[tuple[int, int, Term, int, int]] = []
         cues: list[CueMatch] = []
-        hits = list(self._automaton.iter(skeleton))
+        hits = self._automaton.findall(skeleton)
         # the original indices of every match's first and last character, looked up in two batches
         firsts = text.skeleton_map.take([last - value[2] + 1 for last, value in hits])
         lasts = text.skeleton_map.take([last for last, _ in hits])
@@ -265,7 +290,7 @@ class Matcher:
         """The first cue of an "absent" structure kind in the skeleton (the automaton stops there), or None."""
         if self._absent is None:
             return None
-        found = next(self._absent.iter(text.skeleton), None)
+        found = self._absent.first(text.skeleton)
         if found is None:
             return None
         last, index = found
