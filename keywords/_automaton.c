@@ -249,6 +249,61 @@ ByteAutomaton_first(ByteAutomaton *self, PyObject *text)
     return pair;
 }
 
+/* seen(text) -> bytes: one byte per key, 1 where the key occurs in text (the scan stops once all have). */
+static PyObject *
+ByteAutomaton_seen(ByteAutomaton *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be a str");
+        return NULL;
+    }
+    if (self->delta == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "ByteAutomaton is not built");
+        return NULL;
+    }
+    const Py_ssize_t keys = PyList_GET_SIZE(self->values);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, keys);
+    if (out == NULL)
+        return NULL;
+    uint8_t *flags = (uint8_t *)PyBytes_AS_STRING(out);
+    memset(flags, 0, (size_t)keys);
+    Py_ssize_t missing = keys;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    const int32_t *delta = self->delta;
+    const int32_t *word = self->word;
+    const int32_t *link = self->link;
+    const uint8_t *byte_class = self->byte_class;
+    const size_t classes = (size_t)self->classes;
+    int32_t state = 0;
+    for (Py_ssize_t i = 0; i < length && missing > 0; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch < 0x80) {
+            STEP(ch);
+        } else if (ch < 0x800) {
+            STEP(0xC0 | (ch >> 6));
+            STEP(0x80 | (ch & 0x3F));
+        } else if (ch < 0x10000) {
+            STEP(0xE0 | (ch >> 12));
+            STEP(0x80 | ((ch >> 6) & 0x3F));
+            STEP(0x80 | (ch & 0x3F));
+        } else {
+            STEP(0xF0 | (ch >> 18));
+            STEP(0x80 | ((ch >> 12) & 0x3F));
+            STEP(0x80 | ((ch >> 6) & 0x3F));
+            STEP(0x80 | (ch & 0x3F));
+        }
+        for (int32_t s = word[state] >= 0 ? state : link[state]; s >= 0; s = link[s]) {
+            if (!flags[word[s]]) {
+                flags[word[s]] = 1;
+                missing--;
+            }
+        }
+    }
+    return out;
+}
+
 static PyObject *
 ByteAutomaton_table_bytes(ByteAutomaton *self, void *closure)
 {
@@ -261,6 +316,8 @@ static PyMethodDef ByteAutomaton_methods[] = {
      "key first at one end."},
     {"first", (PyCFunction)ByteAutomaton_first, METH_O,
      "first(text) -> the first (index, value) findall would return, or None; stops scanning there."},
+    {"seen", (PyCFunction)ByteAutomaton_seen, METH_O,
+     "seen(text) -> bytes with one byte per key: 1 where the key occurs in text, else 0."},
     {NULL},
 };
 

@@ -78,6 +78,7 @@ from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, Struct
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
 from keywords.patterns import find_patterns
+from keywords.prefilter import RegexGate
 from keywords.quotes import quoted_spans, reported_or_mentions
 from keywords.result import CATEGORIES, Reason, ScoreResult
 from keywords.signals import ImageText, PageInput
@@ -87,6 +88,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from keywords.contacts import Contact
+    from keywords.lexicon import PatternRule, StructureCue
     from keywords.matcher import Scan, TermMatch
     from keywords.normalisation import NormalisedText
     from keywords.result import Identifier
@@ -208,6 +210,8 @@ class Scorer:
         # the raw score a hit needs (rule 10 solved for r)
         self._hit_raw = HALF_SATURATION * hit_threshold / (100 - hit_threshold) if hit_threshold < 100 else math.inf
         self._regex_cues = tuple(c for c in lexicon.structure_cues if c.regex is not None)
+        # One pass over a page's digits view tells which pattern rules and regex cues may match it at all.
+        self._gate = RegexGate([r.regex for r in lexicon.patterns] + [c.regex for c in self._regex_cues])  # type: ignore[misc]
         # A term containing a cue of an "absent" kind shows that cue too, whatever spelling matched it
         # ("daiguahao" is 代挂号, which contains the medical word 挂号).
         absent_cues = [c for c in lexicon.structure_cues if c.key and self._kinds[c.kind].absent]
@@ -249,7 +253,10 @@ class Scorer:
         normalised = normalise(text)
         scan = self._matcher.scan(normalised)
         contacts = extract_contacts(normalised)
-        evidence = self._evidence(normalised, scan.terms, contacts)
+        may_match = self._gate.may_match(normalised.digits)
+        patterns = [r for r, ok in zip(self.lexicon.patterns, may_match, strict=False) if ok]
+        regex_cues = [c for c, ok in zip(self._regex_cues, may_match[len(self.lexicon.patterns) :], strict=True) if ok]
+        evidence = self._evidence(normalised, scan.terms, contacts, patterns)
 
         values: dict[str, set[str]] = {kind: set() for kind in self._contact_kinds}
         for contact in contacts:
@@ -288,7 +295,7 @@ class Scorer:
 
         kept = _weigh(text, evidence)
         kept.extend(_combos(text, kept))
-        kept.extend(self._structure(normalised, scan, kept))
+        kept.extend(self._structure(normalised, scan, kept, regex_cues))
         reasons = [
             Reason(
                 k.rule_id,
@@ -317,8 +324,15 @@ class Scorer:
             identifiers=tuple(identifiers.values()),
         )
 
-    def _evidence(self, normalised: NormalisedText, terms: list[TermMatch], contacts: list[Contact]) -> list[_Evidence]:
-        """Every piece of lexicon and contact evidence in the text, with its base weight."""
+    def _evidence(
+        self,
+        normalised: NormalisedText,
+        terms: list[TermMatch],
+        contacts: list[Contact],
+        patterns: Sequence[PatternRule],
+    ) -> list[_Evidence]:
+        """Every piece of lexicon and contact evidence in the text, with its base weight (``patterns``: the
+        pattern rules that may match it)."""
         term_info = self._term_info
         evidence: list[_Evidence] = []
         for match in terms:
@@ -327,7 +341,7 @@ class Scorer:
                 _Evidence(rule_id, group, kind, weight, match.start, match.end, "", match.negated, categories)
             )
         pattern_info = self._pattern_info
-        for found in find_patterns(self.lexicon.patterns, normalised):
+        for found in find_patterns(patterns, normalised):
             rule_id, group, kind, weight, categories = pattern_info[id(found.rule)]
             evidence.append(_Evidence(rule_id, group, kind, weight, found.start, found.end, "", False, categories))
         mobiles = {c.value for c in contacts if c.kind == "mobile"}
@@ -362,8 +376,11 @@ class Scorer:
                 )
         return evidence
 
-    def _structure(self, normalised: NormalisedText, scan: Scan, kept: list[_Kept]) -> list[_Kept]:
-        """Rule 9: genre reasons, on pages whose positive evidence could make a hit."""
+    def _structure(
+        self, normalised: NormalisedText, scan: Scan, kept: list[_Kept], regex_cues: Sequence[StructureCue]
+    ) -> list[_Kept]:
+        """Rule 9: genre reasons, on pages whose positive evidence could make a hit (``regex_cues``: the regex
+        cues that may match the page)."""
         positive = sum(k.weight for k in kept if k.weight > 0)
         if positive < self._hit_raw or not self._kinds:
             return []  # not even all of it would make a hit: nothing to discount
@@ -377,10 +394,8 @@ class Scorer:
             for cue in self._implied_cues.get(term_match.term.key, ()):
                 first[cue.kind].setdefault(cue.text, (term_match.start, term_match.end))
         digits = normalised.digits
-        for cue in self._regex_cues:
+        for cue in regex_cues:
             assert cue.regex is not None
-            if cue.required and cue.required not in digits:
-                continue
             found = cue.regex.search(digits)
             if found and found.end() > found.start():
                 first[cue.kind].setdefault(cue.text, normalised.digits_span(found.start(), found.end()))
