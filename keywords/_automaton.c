@@ -1,12 +1,13 @@
-/* keywords._automaton: a dense Aho-Corasick automaton (a DFA) over the UTF-8 bytes of a str, for
- * keywords.matcher's skeleton scan.
+/* keywords._automaton: a dense Aho-Corasick automaton (a DFA) over the characters of a str, for
+ * keywords.matcher's skeleton scan and keywords.prefilter's regex gate.
  *
  * pyahocorasick follows a node's children by search and its failure links at run time; this automaton resolves
  * every failure link once, when it is built, into a full transition table (one row per trie node, one column
- * per byte class), so the scan costs one table load per byte. Bytes that occur in no key share one class,
- * which keeps the table small: a lexicon of a few thousand Chinese terms needs a few megabytes. The scan reads
- * the str's own storage (Latin-1, UCS-2 or UCS-4), encodes each character to UTF-8 on the fly (lone surrogates
- * as three bytes, like Python's "surrogatepass") and reports character indices, so nothing is copied.
+ * per character class), so the scan costs one class lookup and one table load per character. Every character
+ * that occurs in a key has its own class; all other characters share class 0, which keeps the table as small
+ * as the keys' alphabet. Classes of the Basic Multilingual Plane are looked up in a 64K table, the few others
+ * (keys with characters of the supplementary planes) by binary search. The scan reads the str's own storage
+ * (Latin-1, UCS-2 or UCS-4) and reports character indices, so nothing is copied or encoded.
  *
  * Matches are reported as pyahocorasick's Automaton.iter reports them: in order of their last character and,
  * at one position, longest key first.
@@ -15,33 +16,137 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
+    Py_UCS4 ch;
+    int32_t cls;
+} AstralClass;
+
+typedef struct {
     PyObject_HEAD
-    int32_t *delta;    /* states * classes transitions */
-    int32_t *word;     /* per state: index of the key ending here, or -1 */
-    int32_t *link;     /* per state: the next shorter suffix state that ends a key, or -1 */
+    int32_t *delta;        /* states * classes transitions */
+    int32_t *word;         /* per state: index of the key ending here, or -1 */
+    int32_t *link;         /* per state: the next shorter suffix state that ends a key, or -1 */
+    uint16_t *bmp_class;   /* class of every character below U+10000 */
+    AstralClass *astral;   /* classes of the key characters above U+FFFF, sorted by character */
+    Py_ssize_t astral_count;
     Py_ssize_t states;
-    int classes;
-    uint8_t byte_class[256];
-    PyObject *values;  /* list: value of key i */
-} ByteAutomaton;
+    Py_ssize_t classes;
+    PyObject *values;      /* list: value of key i */
+} DenseAutomaton;
 
 static void
-ByteAutomaton_dealloc(ByteAutomaton *self)
+DenseAutomaton_dealloc(DenseAutomaton *self)
 {
     PyMem_Free(self->delta);
     PyMem_Free(self->word);
     PyMem_Free(self->link);
+    PyMem_Free(self->bmp_class);
+    PyMem_Free(self->astral);
     Py_XDECREF(self->values);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* ByteAutomaton(keys: list[bytes], values: list): key i reports values[i]; keys must be distinct, non-empty
- * and valid UTF-8 (each match must end on a character boundary). */
 static int
-ByteAutomaton_init(ByteAutomaton *self, PyObject *args, PyObject *kwds)
+compare_astral(const void *a, const void *b)
+{
+    Py_UCS4 x = ((const AstralClass *)a)->ch, y = ((const AstralClass *)b)->ch;
+    return x < y ? -1 : x > y;
+}
+
+static inline int32_t
+class_of(const DenseAutomaton *self, Py_UCS4 ch)
+{
+    if (ch < 0x10000)
+        return self->bmp_class[ch];
+    Py_ssize_t lo = 0, hi = self->astral_count;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (self->astral[mid].ch < ch)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < self->astral_count && self->astral[lo].ch == ch ? self->astral[lo].cls : 0;
+}
+
+/* The number of distinct characters of the keys (+1 for class 0) and their total length (+1 for the root), or
+ * -1 with an exception set. With ``bmp``/``astral`` given, also assigns the classes. */
+static int
+alphabet(PyObject *keys, Py_ssize_t *classes, Py_ssize_t *total, uint16_t *bmp, AstralClass **astral,
+         Py_ssize_t *astral_count)
+{
+    Py_ssize_t count = PyList_GET_SIZE(keys);
+    PyObject *seen = PySet_New(NULL);
+    if (seen == NULL)
+        return -1;
+    *total = 1;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *key = PyList_GET_ITEM(keys, k);
+        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) == 0) {
+            PyErr_SetString(PyExc_TypeError, "keys must be non-empty str");
+            Py_DECREF(seen);
+            return -1;
+        }
+        *total += PyUnicode_GET_LENGTH(key);
+        const int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(key); i++) {
+            PyObject *code = PyLong_FromUnsignedLong(PyUnicode_READ(kind, data, i));
+            if (code == NULL || PySet_Add(seen, code) < 0) {
+                Py_XDECREF(code);
+                Py_DECREF(seen);
+                return -1;
+            }
+            Py_DECREF(code);
+        }
+    }
+    *classes = PySet_GET_SIZE(seen) + 1;
+    if (*classes > 0xFFFF) {
+        PyErr_SetString(PyExc_OverflowError, "too many distinct characters");
+        Py_DECREF(seen);
+        return -1;
+    }
+    if (bmp != NULL) {
+        /* Classes in order of the characters, so that the table does not depend on set order. */
+        PyObject *sorted = PySequence_List(seen);
+        if (sorted == NULL || PyList_Sort(sorted) < 0) {
+            Py_XDECREF(sorted);
+            Py_DECREF(seen);
+            return -1;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(sorted);
+        *astral = PyMem_Malloc(sizeof(AstralClass) * (size_t)(n ? n : 1));
+        if (*astral == NULL) {
+            Py_DECREF(sorted);
+            Py_DECREF(seen);
+            PyErr_NoMemory();
+            return -1;
+        }
+        *astral_count = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 ch = (Py_UCS4)PyLong_AsUnsignedLong(PyList_GET_ITEM(sorted, i));
+            if (ch < 0x10000) {
+                bmp[ch] = (uint16_t)(i + 1);
+            } else {
+                (*astral)[*astral_count].ch = ch;
+                (*astral)[*astral_count].cls = (int32_t)(i + 1);
+                (*astral_count)++;
+            }
+        }
+        qsort(*astral, (size_t)*astral_count, sizeof(AstralClass), compare_astral);
+        Py_DECREF(sorted);
+    }
+    Py_DECREF(seen);
+    return 0;
+}
+
+/* DenseAutomaton(keys: list[str], values: list): key i reports values[i]; keys must be distinct and
+ * non-empty. */
+static int
+DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"keys", "values", NULL};
     PyObject *keys, *values;
@@ -53,38 +158,32 @@ ByteAutomaton_init(ByteAutomaton *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (self->delta != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "ByteAutomaton is already built");
+        PyErr_SetString(PyExc_RuntimeError, "DenseAutomaton is already built");
         return -1;
     }
-    if (count >= INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "too many keys");
+    uint16_t *bmp = PyMem_Calloc(0x10000, sizeof(uint16_t));
+    if (bmp == NULL) {
+        PyErr_NoMemory();
         return -1;
     }
-
-    /* Byte classes: class 0 for bytes in no key, then one per byte value that occurs. */
-    uint8_t seen[256] = {0};
-    Py_ssize_t total = 1;
-    for (Py_ssize_t k = 0; k < count; k++) {
-        PyObject *key = PyList_GET_ITEM(keys, k);
-        if (!PyBytes_Check(key) || PyBytes_GET_SIZE(key) == 0) {
-            PyErr_SetString(PyExc_TypeError, "keys must be non-empty bytes");
-            return -1;
-        }
-        const uint8_t *s = (const uint8_t *)PyBytes_AS_STRING(key);
-        for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(key); i++)
-            seen[s[i]] = 1;
-        total += PyBytes_GET_SIZE(key);
+    AstralClass *astral = NULL;
+    Py_ssize_t astral_count = 0, classes, total;
+    if (alphabet(keys, &classes, &total, bmp, &astral, &astral_count) < 0) {
+        PyMem_Free(bmp);
+        return -1;
     }
-    int classes = 1;
-    for (int b = 0; b < 256; b++)
-        self->byte_class[b] = seen[b] ? (uint8_t)classes++ : 0;
     if (total >= INT32_MAX / classes) {
+        PyMem_Free(bmp);
+        PyMem_Free(astral);
         PyErr_SetString(PyExc_OverflowError, "automaton too large");
         return -1;
     }
+    self->bmp_class = bmp;
+    self->astral = astral;
+    self->astral_count = astral_count;
     self->classes = classes;
 
-    /* The trie: at most one state per key byte plus the root; missing transitions are -1 for now. */
+    /* The trie: at most one state per key character plus the root; missing transitions are -1 for now. */
     int32_t *delta = PyMem_Malloc(sizeof(int32_t) * (size_t)total * (size_t)classes);
     int32_t *word = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
     int32_t *link = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
@@ -100,10 +199,11 @@ ByteAutomaton_init(ByteAutomaton *self, PyObject *args, PyObject *kwds)
     int32_t states = 1;
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *key = PyList_GET_ITEM(keys, k);
-        const uint8_t *s = (const uint8_t *)PyBytes_AS_STRING(key);
+        const int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
         int32_t state = 0;
-        for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(key); i++) {
-            int32_t *next = &delta[(size_t)state * classes + self->byte_class[s[i]]];
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(key); i++) {
+            int32_t *next = &delta[(size_t)state * classes + class_of(self, PyUnicode_READ(kind, data, i))];
             if (*next < 0)
                 *next = states++;
             state = *next;
@@ -112,11 +212,11 @@ ByteAutomaton_init(ByteAutomaton *self, PyObject *args, PyObject *kwds)
     }
 
     /* Breadth first: failure links, output links, and every missing transition resolved through the failure
-     * link (whose row is complete already, being shallower). */
+     * link (whose row is complete already, being shallower). Class 0 never leaves the root. */
     Py_ssize_t head = 0, tail = 0;
     fail[0] = 0;
     link[0] = -1;
-    for (int c = 0; c < classes; c++) {
+    for (Py_ssize_t c = 0; c < classes; c++) {
         int32_t child = delta[c];
         if (child < 0) {
             delta[c] = 0;
@@ -130,7 +230,7 @@ ByteAutomaton_init(ByteAutomaton *self, PyObject *args, PyObject *kwds)
         int32_t state = queue[head++];
         int32_t *row = &delta[(size_t)state * classes];
         const int32_t *fail_row = &delta[(size_t)fail[state] * classes];
-        for (int c = 0; c < classes; c++) {
+        for (Py_ssize_t c = 0; c < classes; c++) {
             int32_t child = row[c];
             if (child < 0) {
                 row[c] = fail_row[c];
@@ -155,86 +255,86 @@ ByteAutomaton_init(ByteAutomaton *self, PyObject *args, PyObject *kwds)
     return 0;
 }
 
-/* Append (index, values[key]) for every key ending in the current state; 0 on success. */
-static inline int
-emit(ByteAutomaton *self, PyObject *out, int32_t state, Py_ssize_t index)
+static int
+check_text(DenseAutomaton *self, PyObject *text)
 {
-    int32_t s = self->word[state] >= 0 ? state : self->link[state];
-    while (s >= 0) {
-        PyObject *pair = Py_BuildValue("(nO)", index, PyList_GET_ITEM(self->values, self->word[s]));
-        if (pair == NULL)
-            return -1;
-        int failed = PyList_Append(out, pair);
-        Py_DECREF(pair);
-        if (failed)
-            return -1;
-        s = self->link[s];
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "text must be a str");
+        return -1;
+    }
+    if (self->delta == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "DenseAutomaton is not built");
+        return -1;
     }
     return 0;
 }
 
-#define STEP(b) (state = delta[(size_t)state * classes + byte_class[(b)]])
+/* The scan loop, one copy per storage width of str. ON_MATCH runs with ``state`` ending some key at ``i``. */
+#define SCAN_LOOP(TYPE, CONDITION, ON_MATCH)                                              \
+    do {                                                                                  \
+        const TYPE *chars = (const TYPE *)PyUnicode_DATA(text);                           \
+        for (Py_ssize_t i = 0; i < length && (CONDITION); i++) {                          \
+            Py_UCS4 ch = chars[i];                                                        \
+            int32_t cls = (sizeof(TYPE) < 4 || ch < 0x10000) ? bmp[ch] : class_of(self, ch); \
+            state = delta[(size_t)state * classes + cls];                                 \
+            if (word[state] >= 0 || link[state] >= 0) {                                   \
+                ON_MATCH                                                                  \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
+
+#define SCAN(CONDITION, ON_MATCH)                                                         \
+    do {                                                                                  \
+        switch (PyUnicode_KIND(text)) {                                                   \
+        case PyUnicode_1BYTE_KIND: SCAN_LOOP(Py_UCS1, CONDITION, ON_MATCH); break;        \
+        case PyUnicode_2BYTE_KIND: SCAN_LOOP(Py_UCS2, CONDITION, ON_MATCH); break;        \
+        default: SCAN_LOOP(Py_UCS4, CONDITION, ON_MATCH); break;                          \
+        }                                                                                 \
+    } while (0)
 
 static PyObject *
-scan(ByteAutomaton *self, PyObject *text, int first_only)
+scan(DenseAutomaton *self, PyObject *text, int first_only)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "text must be a str");
+    if (check_text(self, text) < 0)
         return NULL;
-    }
-    if (self->delta == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "ByteAutomaton is not built");
-        return NULL;
-    }
     PyObject *out = PyList_New(0);
     if (out == NULL)
         return NULL;
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     const int32_t *delta = self->delta;
     const int32_t *word = self->word;
     const int32_t *link = self->link;
-    const uint8_t *byte_class = self->byte_class;
+    const uint16_t *bmp = self->bmp_class;
     const size_t classes = (size_t)self->classes;
     int32_t state = 0;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch < 0x80) {
-            STEP(ch);
-        } else if (ch < 0x800) {
-            STEP(0xC0 | (ch >> 6));
-            STEP(0x80 | (ch & 0x3F));
-        } else if (ch < 0x10000) {
-            STEP(0xE0 | (ch >> 12));
-            STEP(0x80 | ((ch >> 6) & 0x3F));
-            STEP(0x80 | (ch & 0x3F));
-        } else {
-            STEP(0xF0 | (ch >> 18));
-            STEP(0x80 | ((ch >> 12) & 0x3F));
-            STEP(0x80 | ((ch >> 6) & 0x3F));
-            STEP(0x80 | (ch & 0x3F));
-        }
-        if (word[state] >= 0 || link[state] >= 0) {
-            if (emit(self, out, state, i) < 0) {
-                Py_DECREF(out);
-                return NULL;
-            }
-            if (first_only)
+    int failed = 0, done = 0;
+    SCAN(!failed && !done, {
+        for (int32_t s = word[state] >= 0 ? state : link[state]; s >= 0; s = link[s]) {
+            PyObject *pair = Py_BuildValue("(nO)", i, PyList_GET_ITEM(self->values, word[s]));
+            if (pair == NULL || PyList_Append(out, pair) < 0) {
+                Py_XDECREF(pair);
+                failed = 1;
                 break;
+            }
+            Py_DECREF(pair);
         }
+        done = first_only;
+    });
+    if (failed) {
+        Py_DECREF(out);
+        return NULL;
     }
     return out;
 }
 
 static PyObject *
-ByteAutomaton_findall(ByteAutomaton *self, PyObject *text)
+DenseAutomaton_findall(DenseAutomaton *self, PyObject *text)
 {
     return scan(self, text, 0);
 }
 
 static PyObject *
-ByteAutomaton_first(ByteAutomaton *self, PyObject *text)
+DenseAutomaton_first(DenseAutomaton *self, PyObject *text)
 {
     PyObject *found = scan(self, text, 1);
     if (found == NULL)
@@ -251,16 +351,10 @@ ByteAutomaton_first(ByteAutomaton *self, PyObject *text)
 
 /* seen(text) -> bytes: one byte per key, 1 where the key occurs in text (the scan stops once all have). */
 static PyObject *
-ByteAutomaton_seen(ByteAutomaton *self, PyObject *text)
+DenseAutomaton_seen(DenseAutomaton *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "text must be a str");
+    if (check_text(self, text) < 0)
         return NULL;
-    }
-    if (self->delta == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "ByteAutomaton is not built");
-        return NULL;
-    }
     const Py_ssize_t keys = PyList_GET_SIZE(self->values);
     PyObject *out = PyBytes_FromStringAndSize(NULL, keys);
     if (out == NULL)
@@ -268,114 +362,84 @@ ByteAutomaton_seen(ByteAutomaton *self, PyObject *text)
     uint8_t *flags = (uint8_t *)PyBytes_AS_STRING(out);
     memset(flags, 0, (size_t)keys);
     Py_ssize_t missing = keys;
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     const int32_t *delta = self->delta;
     const int32_t *word = self->word;
     const int32_t *link = self->link;
-    const uint8_t *byte_class = self->byte_class;
+    const uint16_t *bmp = self->bmp_class;
     const size_t classes = (size_t)self->classes;
     int32_t state = 0;
-    for (Py_ssize_t i = 0; i < length && missing > 0; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch < 0x80) {
-            STEP(ch);
-        } else if (ch < 0x800) {
-            STEP(0xC0 | (ch >> 6));
-            STEP(0x80 | (ch & 0x3F));
-        } else if (ch < 0x10000) {
-            STEP(0xE0 | (ch >> 12));
-            STEP(0x80 | ((ch >> 6) & 0x3F));
-            STEP(0x80 | (ch & 0x3F));
-        } else {
-            STEP(0xF0 | (ch >> 18));
-            STEP(0x80 | ((ch >> 12) & 0x3F));
-            STEP(0x80 | ((ch >> 6) & 0x3F));
-            STEP(0x80 | (ch & 0x3F));
-        }
+    SCAN(missing > 0, {
         for (int32_t s = word[state] >= 0 ? state : link[state]; s >= 0; s = link[s]) {
             if (!flags[word[s]]) {
                 flags[word[s]] = 1;
                 missing--;
             }
         }
-    }
+    });
     return out;
 }
 
 static PyObject *
-ByteAutomaton_table_bytes(ByteAutomaton *self, void *closure)
+DenseAutomaton_table_bytes(DenseAutomaton *self, void *closure)
 {
-    return PyLong_FromSize_t(sizeof(int32_t) * (size_t)self->states * ((size_t)self->classes + 2));
+    return PyLong_FromSize_t(sizeof(int32_t) * (size_t)self->states * ((size_t)self->classes + 2) +
+                             sizeof(uint16_t) * 0x10000);
 }
 
-static PyMethodDef ByteAutomaton_methods[] = {
-    {"findall", (PyCFunction)ByteAutomaton_findall, METH_O,
+static PyMethodDef DenseAutomaton_methods[] = {
+    {"findall", (PyCFunction)DenseAutomaton_findall, METH_O,
      "findall(text) -> list of (index of the match's last character, value), in order of their ends, longest "
      "key first at one end."},
-    {"first", (PyCFunction)ByteAutomaton_first, METH_O,
+    {"first", (PyCFunction)DenseAutomaton_first, METH_O,
      "first(text) -> the first (index, value) findall would return, or None; stops scanning there."},
-    {"seen", (PyCFunction)ByteAutomaton_seen, METH_O,
+    {"seen", (PyCFunction)DenseAutomaton_seen, METH_O,
      "seen(text) -> bytes with one byte per key: 1 where the key occurs in text, else 0."},
     {NULL},
 };
 
-static PyGetSetDef ByteAutomaton_getset[] = {
-    {"table_bytes", (getter)ByteAutomaton_table_bytes, NULL, "memory held by the transition tables", NULL},
+static PyGetSetDef DenseAutomaton_getset[] = {
+    {"table_bytes", (getter)DenseAutomaton_table_bytes, NULL, "memory held by the tables", NULL},
     {NULL},
 };
 
-static PyTypeObject ByteAutomatonType = {
+static PyTypeObject DenseAutomatonType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "keywords._automaton.ByteAutomaton",
-    .tp_doc = PyDoc_STR("ByteAutomaton(keys: list[bytes], values: list): dense Aho-Corasick over UTF-8 bytes."),
-    .tp_basicsize = sizeof(ByteAutomaton),
+    .tp_name = "keywords._automaton.DenseAutomaton",
+    .tp_doc = PyDoc_STR("DenseAutomaton(keys: list[str], values: list): Aho-Corasick with a dense table."),
+    .tp_basicsize = sizeof(DenseAutomaton),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)ByteAutomaton_init,
-    .tp_dealloc = (destructor)ByteAutomaton_dealloc,
-    .tp_methods = ByteAutomaton_methods,
-    .tp_getset = ByteAutomaton_getset,
+    .tp_init = (initproc)DenseAutomaton_init,
+    .tp_dealloc = (destructor)DenseAutomaton_dealloc,
+    .tp_methods = DenseAutomaton_methods,
+    .tp_getset = DenseAutomaton_getset,
 };
 
 static PyObject *
 table_size(PyObject *module, PyObject *keys)
 {
-    /* Upper bound of the bytes a ByteAutomaton of ``keys`` (list of bytes) would hold, before building it. */
+    /* Upper bound of the bytes a DenseAutomaton of ``keys`` (list of str) would hold, before building it. */
     if (!PyList_Check(keys)) {
         PyErr_SetString(PyExc_TypeError, "keys must be a list");
         return NULL;
     }
-    uint8_t seen[256] = {0};
-    size_t total = 1;
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(keys); k++) {
-        PyObject *key = PyList_GET_ITEM(keys, k);
-        if (!PyBytes_Check(key)) {
-            PyErr_SetString(PyExc_TypeError, "keys must be bytes");
-            return NULL;
-        }
-        const uint8_t *s = (const uint8_t *)PyBytes_AS_STRING(key);
-        for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(key); i++)
-            seen[s[i]] = 1;
-        total += (size_t)PyBytes_GET_SIZE(key);
-    }
-    size_t classes = 1;
-    for (int b = 0; b < 256; b++)
-        classes += seen[b];
-    return PyLong_FromSize_t(sizeof(int32_t) * total * (classes + 2));
+    Py_ssize_t classes, total;
+    if (alphabet(keys, &classes, &total, NULL, NULL, NULL) < 0)
+        return NULL;
+    return PyLong_FromSize_t(sizeof(int32_t) * (size_t)total * ((size_t)classes + 2) + sizeof(uint16_t) * 0x10000);
 }
 
 static PyMethodDef module_methods[] = {
     {"table_size", table_size, METH_O,
-     "table_size(keys) -> upper bound of the bytes a ByteAutomaton of these keys holds."},
+     "table_size(keys) -> upper bound of the bytes a DenseAutomaton of these keys holds."},
     {NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "keywords._automaton",
-    .m_doc = PyDoc_STR("Dense Aho-Corasick automaton over the UTF-8 bytes of a str (see keywords.matcher)."),
+    .m_doc = PyDoc_STR("Dense Aho-Corasick automaton over the characters of a str (see keywords.matcher)."),
     .m_size = -1,
     .m_methods = module_methods,
 };
@@ -383,14 +447,14 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__automaton(void)
 {
-    if (PyType_Ready(&ByteAutomatonType) < 0)
+    if (PyType_Ready(&DenseAutomatonType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    Py_INCREF(&ByteAutomatonType);
-    if (PyModule_AddObject(m, "ByteAutomaton", (PyObject *)&ByteAutomatonType) < 0) {
-        Py_DECREF(&ByteAutomatonType);
+    Py_INCREF(&DenseAutomatonType);
+    if (PyModule_AddObject(m, "DenseAutomaton", (PyObject *)&DenseAutomatonType) < 0) {
+        Py_DECREF(&DenseAutomatonType);
         Py_DECREF(m);
         return NULL;
     }

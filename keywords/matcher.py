@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import ahocorasick
 
-from keywords._automaton import ByteAutomaton, table_size
+from keywords._automaton import DenseAutomaton, table_size
 from keywords.lexicon import CONTEXT_GROUP, Lexicon, StructureCue, Term
 
 if TYPE_CHECKING:
@@ -145,23 +145,22 @@ DENSE_AUTOMATON_MAX_BYTES = 32_000_000
 class _TermAutomaton:
     """An Aho-Corasick automaton over a page's skeleton, reporting character positions.
 
-    pyahocorasick walks a text at a speed that falls with the number of distinct characters that start a key:
-    a lexicon of Chinese terms starts with hundreds of them. Over UTF-8 bytes every Chinese character starts
-    with one of a handful of lead bytes, and the same scan runs markedly faster -- but the trie has a node per
-    byte, about three times as many. So a lexicon whose byte trie fits a transition table of
-    `DENSE_AUTOMATON_MAX_BYTES` is matched by ``keywords._automaton.ByteAutomaton`` (compiled: every failure
-    link resolved in advance, one table load per byte, character indices counted as it goes); a larger one of
-    up to `BYTE_AUTOMATON_MAX_KEYS` keys by pyahocorasick over bytes (carried in a latin-1 string, match ends
-    mapped back to character indices incrementally); a larger one still by pyahocorasick over characters
+    A lexicon whose transition table fits in `DENSE_AUTOMATON_MAX_BYTES` (the shipped one needs a few MB) is
+    matched by ``keywords._automaton.DenseAutomaton``: compiled, every failure link resolved in advance, one
+    class lookup and one table load per character. A larger one falls back to pyahocorasick, which walks a
+    text at a speed that falls with the number of distinct characters that start a key: a lexicon of Chinese
+    terms starts with hundreds of them. Over UTF-8 bytes every Chinese character starts with one of a handful
+    of lead bytes, and the same scan runs markedly faster -- but the trie has a node per byte, about three
+    times as many. So up to `BYTE_AUTOMATON_MAX_KEYS` keys pyahocorasick walks bytes (carried in a latin-1
+    string, match ends mapped back to character indices incrementally), and a larger lexicon walks characters
     (memory: 100,000 terms stay well under 200 MB). All three give the same matches in the same order.
     """
 
     def __init__(self, keys: dict[str, object]) -> None:
-        encoded = [key.encode("utf-8") for key in keys]
-        self._dense: ByteAutomaton | None = None
+        self._dense: DenseAutomaton | None = None
         self._bytes = len(keys) <= BYTE_AUTOMATON_MAX_KEYS
-        if self._bytes and table_size(encoded) <= DENSE_AUTOMATON_MAX_BYTES:
-            self._dense = ByteAutomaton(encoded, list(keys.values()))
+        if self._bytes and table_size(list(keys)) <= DENSE_AUTOMATON_MAX_BYTES:
+            self._dense = DenseAutomaton(list(keys), list(keys.values()))
             return
         self._automaton = ahocorasick.Automaton()
         for key, value in keys.items():

@@ -9,7 +9,7 @@ or a group is tried at every position. This module owns
   a list of *alternative sets*, each a set of strings of which every match contains at least one (the literal
   run 日电; the class [+➕]; the group (?:元|块));
 * `RegexGate`: the literals of many regexes in one compiled Aho-Corasick automaton
-  (``keywords._automaton.ByteAutomaton``), which finds in one pass which literals a text contains and hence
+  (``keywords._automaton.DenseAutomaton``), which finds in one pass which literals a text contains and hence
   which regexes may match; the others need not run. A regex without requirements always runs.
 
 The gate only skips regexes that cannot match, so results are the same with or without it.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from keywords._automaton import ByteAutomaton
+from keywords._automaton import DenseAutomaton
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -118,12 +118,12 @@ class RegexGate:
         required = [requirements(regex) for regex in regexes]
         literals = sorted({literal for sets in required for options in sets for literal in options})
         index = {literal: number for number, literal in enumerate(literals)}
-        # Per regex, one mask per alternative set. `ByteAutomaton.seen` gives one 0/1 byte per literal, read as
+        # Per regex, one mask per alternative set. `DenseAutomaton.seen` gives one 0/1 byte per literal, read as
         # a little-endian number: literal i is bit 8 * i.
         self._masks: list[tuple[int, ...]] = [
             tuple(sum(1 << (8 * index[literal]) for literal in options) for options in sets) for sets in required
         ]
-        self._automaton = ByteAutomaton([literal.encode("utf-8") for literal in literals], list(range(len(literals))))
+        self._automaton = DenseAutomaton(literals, list(range(len(literals))))
 
     def may_match(self, text: str) -> list[bool]:
         """For each regex, whether ``text`` holds the literals it requires (False: it cannot match)."""

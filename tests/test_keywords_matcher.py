@@ -224,10 +224,10 @@ def test_dense_byte_and_character_automata_find_the_same(lexicon: Lexicon, monke
 def test_dense_automaton_reports_like_pyahocorasick() -> None:
     """Overlapping and nested keys, at every end longest first, over every storage width of str."""
     import ahocorasick
-    from keywords._automaton import ByteAutomaton
+    from keywords._automaton import DenseAutomaton
 
     keys = ["a", "ab", "bab", "号", "挂号", "代挂号", "𠀀号", "é", "\x80"]
-    dense = ByteAutomaton([k.encode() for k in keys], keys)
+    dense = DenseAutomaton(keys, keys)
     reference = ahocorasick.Automaton()
     for key in keys:
         reference.add_word(key, key)
