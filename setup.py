@@ -1,6 +1,12 @@
-"""The one compiled module, keywords._automaton (the skeleton scan's automaton, see keywords.matcher); everything
-else is declared in pyproject.toml. ``pip install -e .`` builds it with the C compiler and Python's headers."""
+"""The compiled modules of keywords: ``_automaton`` (the dense Aho-Corasick automaton of keywords.matcher and
+keywords.prefilter) and ``_fold`` (the per-character passes of keywords.normalisation); everything else is
+declared in pyproject.toml. ``pip install -e .`` builds them with the C compiler and Python's headers."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("keywords._automaton", sources=["keywords/_automaton.c"], extra_compile_args=["-O2"])])
+setup(
+    ext_modules=[
+        Extension("keywords._automaton", sources=["keywords/_automaton.c"], extra_compile_args=["-O2"]),
+        Extension("keywords._fold", sources=["keywords/_fold.c"], extra_compile_args=["-O2"]),
+    ]
+)

@@ -32,9 +32,11 @@ Views (see `NormalisedText`):
 Offset maps are `keywords.offsets.OffsetMap` sequences: a match ``[s, e)`` in the skeleton or digits view maps
 back to the original span ``[map[s], map[e-1] + 1)``. The pinyin and initials maps point into the skeleton
 (a match there is checked against the skeleton's syllable and word boundaries) and compose into the skeleton
-map for original positions. Every stage works on whole strings at C speed (``str.translate``, ``re.split``,
-OpenCC); Python-level loops run only over characters that fold irregularly (zero-width, ⑸ → "(5)") and over
-the small pinyin regions, so normalisation is linear in the page.
+map for original positions. Every stage works on whole strings at C speed: the per-character passes (fold,
+skeleton, the test whether any number-like run holds a Chinese digit) are compiled (`keywords._fold`, driven
+by this module's per-code-point tables), with a numpy and a pure-Python implementation for pages where a
+character expands into several (⑸ → "(5)"), and OpenCC and regexes do the rest; Python-level loops run only
+over such characters and over the small pinyin regions, so normalisation is linear in the page.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 
 import opencc
 
+from keywords._fold import Folder
 from keywords.offsets import OffsetMap
 
 __all__ = [
@@ -94,7 +97,8 @@ _CN_DIGITS = {
 }  # fmt: skip
 _DIGIT_CLASS = "[0-9" + "".join(_CN_DIGITS) + "]"
 # At least five digit characters, with at most three separators between neighbours.
-_NUMBER_RUN = re.compile(_DIGIT_CLASS + r"(?:[ \t\r\n\-_.·]{0,3}" + _DIGIT_CLASS + r"){4,}")
+_SEPARATORS = " \t\r\n-_.·"  # what may separate the digits of a number-like run (at most three in a row)
+_NUMBER_RUN = re.compile(_DIGIT_CLASS + "(?:[" + re.escape(_SEPARATORS) + "]{0,3}" + _DIGIT_CLASS + "){4,}")
 _HAS_CN_DIGIT = re.compile("[" + "".join(_CN_DIGITS) + "]")
 _CN_DIGIT_TABLE = str.maketrans(_CN_DIGITS)
 
@@ -102,7 +106,9 @@ _REMOVED_CATEGORIES = frozenset("ZPSC")
 # Chinese characters that have a pinyin reading (CJK unified ideographs, extensions, compatibility, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
-_LATIN_RUN = re.compile("[a-z]{2,}")
+# "[a-z][a-z]+" rather than the equivalent "[a-z]{2,}": a pattern that starts with a plain character class lets
+# the regex engine skip ahead to the next candidate at C speed (about twice as fast over Chinese text).
+_LATIN_RUN = re.compile("[a-z][a-z]+")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x323B0))
 _REGION_SEPARATOR = " "
@@ -494,8 +500,35 @@ def _numpy_tables() -> _Tables | None:
     return _Tables(np, fold, length, removed, traditional)
 
 
+@cache
+def _folder() -> Folder:
+    """The compiled per-character passes (`keywords._fold`) over the numpy tables."""
+    tables = _numpy_tables()
+    assert tables is not None
+    return Folder(tables.fold, tables.length, tables.removed, tables.traditional, "".join(_CN_DIGITS), _SEPARATORS)
+
+
 def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
-    """The numpy implementation; None when t2s changes the text's length (then the Python one takes over)."""
+    """The numpy implementation; None when t2s changes the text's length (then the Python one takes over).
+    The compiled passes of `_folder` do the work unless some character expands into several (⑸ → "(5)")."""
+    np = tables.np
+    folder = _folder()
+    found = folder.fold(text)
+    if found is not None:
+        folded_text, index, traditional = found
+        if traditional:
+            converted = _convert_t2s(folded_text)
+            if len(converted) != len(folded_text):
+                return None
+            folded_text = converted
+        skeleton, kept = folder.skeleton(folded_text, index)
+        fold_map = (
+            OffsetMap.identity(len(folded_text))
+            if index is None
+            else OffsetMap.from_array(np.frombuffer(index, dtype=np.int64))
+        )
+        digits = _map_number_runs(folded_text) if folder.may_have_number_runs(folded_text) else folded_text
+        return _with_pinyin(text, skeleton, OffsetMap.from_array(np.frombuffer(kept, dtype=np.int64)), digits, fold_map)
     np = tables.np
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = tables.length[codes]

@@ -1,8 +1,8 @@
 """Bad input, property-based (hypothesis): whatever a page holds -- nothing, megabytes of one character, mixed
 scripts, lone surrogates, emoji, zero-width characters, evasive spellings -- it is scored without error, every
-reason points at its real text, and the fast paths (numpy views, contact windows, the jieba shortcut) agree with
-the plain ones. Linear time is a property of the algorithms (see bench/score.py for measured scaling); nothing
-here times anything."""
+reason points at its real text, and the fast paths (compiled and numpy views, contact windows, the jieba shortcut,
+the number-run shortcut) agree with the plain ones. Linear time is a property of the algorithms (see
+bench/score.py for measured scaling); nothing here times anything."""
 
 from __future__ import annotations
 
@@ -144,3 +144,16 @@ def test_hostile_pages_are_scored(scorer: Scorer, label: str, text: str) -> None
     result = scorer.score(text)
     assert 0 <= result.score <= 100, label
     assert all(r.start == -1 or text[r.start : r.end] == r.text for r in result.reasons)
+
+
+_DIGITISH = st.text(st.sampled_from("0123456789一二三四五六七八九零〇幺两拐洞勾 \t\r\n-_.·x，"), max_size=60)
+
+
+@SETTINGS
+@given(_DIGITISH)
+def test_the_number_run_shortcut_skips_only_texts_it_cannot_change(text: str) -> None:
+    """keywords._fold's number-run test: when it says no run holds a Chinese digit, mapping runs changes nothing."""
+    from keywords.normalisation import _folder, _map_number_runs
+
+    if not _folder().may_have_number_runs(text):
+        assert _map_number_runs(text) == text
