@@ -12,8 +12,10 @@ jieba's dictionary cache under the system temp dir. The global ``jieba.*`` funct
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import threading
+from math import log
 from typing import TYPE_CHECKING, ClassVar
 
 import jieba
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["TermTokenizer"]
 
 _CACHE_FILE = "touthunt-jieba.cache"
+# jieba's own block and whitespace patterns (jieba.re_han_default, jieba.re_skip_default) and its re_eng class.
+_JIEBA_BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+_JIEBA_SKIP = re.compile("(\r\n|\\s)", re.U)
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 # Characters of context on each side of a match that jieba sees when segmenting around it.
 _WINDOW = 12
 
@@ -106,10 +112,63 @@ class TermTokenizer:
         if self._nothing_crosses(text, start) and self._nothing_crosses(text, end):
             return True
         lo = max(0, start - _WINDOW)
-        hi = min(len(text), end + _WINDOW)
-        boundaries = {lo}
-        pos = lo
-        for token in self.segment(text[lo:hi]):
-            pos += len(token)
-            boundaries.add(pos)
-        return start in boundaries and end in boundaries
+        boundaries = self.boundaries(text[lo : min(len(text), end + _WINDOW)])
+        return start - lo in boundaries and end - lo in boundaries
+
+    def boundaries(self, text: str) -> set[int]:
+        """The token boundaries of `segment` (0, and the end of every token), computed without its generators.
+
+        The same algorithm as jieba's ``cut(text, HMM=False)``, step for step: text is split into blocks of
+        `_JIEBA_BLOCK` characters (every other character is a token of its own); in a block, the best route
+        through the word graph is found right to left with jieba's arithmetic, ties going to the longer word;
+        single ASCII letters and digits on the route are joined into one token. (A test compares the two.)
+        """
+        tokenizer = self.initialize()
+        freq = self._prefixes
+        logtotal = log(tokenizer.total)
+        found = {0}
+        position = 0
+        for block in _JIEBA_BLOCK.split(text):
+            if not block:
+                continue
+            if not _JIEBA_BLOCK.match(block):
+                for piece in _JIEBA_SKIP.split(block):
+                    if _JIEBA_SKIP.match(piece):
+                        position += len(piece)
+                        found.add(position)
+                    else:
+                        found.update(range(position + 1, position + len(piece) + 1))
+                        position += len(piece)
+                continue
+            size = len(block)
+            score = [0.0] * (size + 1)
+            ends = list(range(size + 1))  # ends[k]: index of the last character of the best word from k
+            for k in range(size - 1, -1, -1):
+                words: list[int] = []
+                i = k
+                fragment = block[k]
+                while i < size and fragment in freq:
+                    if freq[fragment]:
+                        words.append(i)
+                    i += 1
+                    fragment = block[k : i + 1]
+                if not words:
+                    words.append(k)
+                score[k], ends[k] = max(
+                    (log(freq.get(block[k : x + 1]) or 1) - logtotal + score[x + 1], x) for x in words
+                )
+            x = 0
+            joined = False  # single ASCII letters or digits being joined into one token
+            while x < size:
+                y = ends[x] + 1
+                if y - x == 1 and block[x] in _ASCII_ALNUM:
+                    joined = True
+                else:
+                    if joined:
+                        found.add(position + x)
+                        joined = False
+                    found.add(position + y)
+                x = y
+            position += size
+            found.add(position)
+        return found

@@ -127,6 +127,21 @@ def test_jieba_shortcut_agrees_with_jieba(text: str, data: st.DataObject) -> Non
     assert tokenizer.is_token_span(skeleton, start, end) == (start in boundaries and end in boundaries)
 
 
+@SETTINGS
+@given(TEXTS)
+def test_token_boundaries_are_jiebas(text: str) -> None:
+    """TermTokenizer.boundaries (jieba's dictionary-mode algorithm without its generators) cuts where jieba does,
+    on raw text (spaces, line breaks, every script) and on skeletons."""
+    tokenizer = TermTokenizer.for_lexicon(load_lexicon())
+    for sample in (text, normalise(text).skeleton):
+        expected = {0}
+        position = 0
+        for token in tokenizer.segment(sample):
+            position += len(token)
+            expected.add(position)
+        assert tokenizer.boundaries(sample) == expected
+
+
 @pytest.mark.parametrize(
     ("label", "text"),
     [
