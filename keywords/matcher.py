@@ -122,6 +122,10 @@ def _continues_negated_enumeration(original: str, previous: TermMatch | None, st
     return _ENUMERATION_GAP.fullmatch(original, previous.end, max(previous.end, start)) is not None
 
 
+def _ascii_edge(key: str) -> bool:
+    return key[0].isascii() or key[-1].isascii()
+
+
 def _is_ascii_letter(ch: str) -> bool:
     folded = unicodedata.normalize("NFKC", ch)
     return len(folded) == 1 and folded.isascii() and folded.isalpha()
@@ -224,13 +228,14 @@ class Matcher:
         self._absent = (
             _TermAutomaton({c.key: i for i, c in enumerate(self._absent_cues)}) if self._absent_cues else None
         )
-        # skeleton key -> (term index or -1, cue indices, key length); a key may be both a term and a cue ("记者")
-        entries: dict[str, tuple[int, tuple[int, ...], int]] = {}
+        # skeleton key -> (term index or -1, cue indices, key length, key, whether an edge of the key is ASCII);
+        # a key may be both a term and a cue ("记者")
+        entries: dict[str, tuple[int, tuple[int, ...], int, str, bool]] = {}
         for index, term in enumerate(self._terms):
-            entries[term.key] = (index, (), len(term.key))
+            entries[term.key] = (index, (), len(term.key), term.key, _ascii_edge(term.key))
         for index, cue in enumerate(self._cues):
-            term_index, cue_indices, length = entries.get(cue.key, (-1, (), len(cue.key)))
-            entries[cue.key] = (term_index, (*cue_indices, index), length)
+            term_index, cue_indices, *rest = entries.get(cue.key, (-1, (), len(cue.key), cue.key, _ascii_edge(cue.key)))
+            entries[cue.key] = (term_index, (*cue_indices, index), *rest)  # type: ignore[assignment]
         self._automaton = _TermAutomaton(dict(entries))
         self._pinyin = _automaton({k: i for i, t in enumerate(self._terms) for k in t.pinyin})
         self._initials = _automaton({k: i for i, t in enumerate(self._terms) for k in t.initials})
@@ -263,13 +268,15 @@ class Matcher:
         # the original indices of every match's first and last character, looked up in two batches
         firsts = text.skeleton_map.take([last - value[2] + 1 for last, value in hits])
         lasts = text.skeleton_map.take([last for last, _ in hits])
-        for (last, (term_index, cue_indices, length)), orig_first, orig_last in zip(hits, firsts, lasts, strict=True):
+        for (last, (term_index, cue_indices, length, key, ascii_edge)), orig_first, orig_last in zip(
+            hits, firsts, lasts, strict=True
+        ):
             start = last - length + 1
             end = last + 1
-            ascii_key = skeleton[start].isascii() or skeleton[last].isascii()
-            if (
-                ascii_key and not _ascii_edges_ok_at(original, skeleton[start:end], orig_first, orig_last)
-            ) or _straddles_break_at(text, start, end, orig_first, orig_last):
+            if ascii_edge and not _ascii_edges_ok_at(original, key, orig_first, orig_last):
+                continue
+            # (a match that is one contiguous run of the original straddles nothing: no call needed)
+            if orig_last - orig_first != length - 1 and _straddles_break_at(text, start, end, orig_first, orig_last):
                 continue
             orig_end = orig_last + 1
             if cue_indices:

@@ -69,6 +69,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,6 +152,7 @@ _QUOTE_MARKS = re.compile('[“「『《‘"＂]')
 _QUESTION = re.compile(r"^\s*(?:问|q)\s*[:：]|[?？]\s*$", re.IGNORECASE | re.MULTILINE)
 _QUESTION_LINE = re.compile(r"^[^\n]*[?？][ \t]*$|^[ \t]*(?:问|q)[ \t]*[:：][^\n]*$", re.IGNORECASE | re.MULTILINE)
 _QUESTION_MARKS = re.compile("[?？]|问")
+_START_END = attrgetter("start", "end")
 
 
 def _categories_of(group: str) -> tuple[str, ...]:
@@ -421,7 +423,7 @@ class Scorer:
 def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
     """Apply the repeat, negation, quotation, question and co-occurrence rules (2-6, 8) of the module docstring."""
     by_rule: dict[str, list[_Evidence]] = defaultdict(list)
-    for item in sorted(evidence, key=lambda e: (e.start, e.end)):
+    for item in sorted(evidence, key=_START_END):
         by_rule[item.rule_id].append(item)
 
     kept: list[_Kept] = []
