@@ -14,7 +14,10 @@
  *                            separators between neighbours) holds a Chinese digit: only then can the digits
  *                            view's number-run mapping change anything.
  *
- * The tables decide every result; this module decides nothing on its own.
+ * The tables decide every result; this module decides nothing on its own. One more pass, for
+ * keywords.contacts: digit_chains(view, min_digits, max_gap) finds the spans the regex
+ * "[0-9](?:[^0-9]{0,max_gap}[0-9]){min_digits - 1,}" finds (maximal chains of ASCII digits, at most
+ * ``max_gap`` other characters between neighbours, with at least ``min_digits`` digits).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -283,11 +286,62 @@ static PyTypeObject FolderType = {
     .tp_methods = Folder_methods,
 };
 
+static PyObject *
+digit_chains(PyObject *module, PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t min_digits, max_gap;
+    if (!PyArg_ParseTuple(args, "Unn", &text, &min_digits, &max_gap))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t first = -1, last = -1, count = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        int digit = 0;
+        if (i < n) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            digit = ch >= '0' && ch <= '9';
+            if (!digit)
+                continue;
+            if (first >= 0 && i - last - 1 <= max_gap) {
+                last = i;
+                count++;
+                continue;
+            }
+        }
+        /* a new chain starts here (or the text ends): report the one that ends */
+        if (first >= 0 && count >= min_digits) {
+            PyObject *span = Py_BuildValue("(nn)", first, last + 1);
+            if (span == NULL || PyList_Append(out, span) < 0) {
+                Py_XDECREF(span);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(span);
+        }
+        first = last = i;
+        count = 1;
+    }
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"digit_chains", digit_chains, METH_VARARGS,
+     "digit_chains(text, min_digits, max_gap) -> [(start, end)] of the maximal chains of ASCII digits with at "
+     "most max_gap other characters between neighbours and at least min_digits digits."},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "keywords._fold",
-    .m_doc = PyDoc_STR("The per-character passes of keywords.normalisation, compiled."),
+    .m_doc = PyDoc_STR("The per-character passes of keywords.normalisation (and keywords.contacts), compiled."),
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC

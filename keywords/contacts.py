@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from keywords._fold import digit_chains
+
 if TYPE_CHECKING:
     from keywords.normalisation import NormalisedText
 
@@ -87,9 +89,10 @@ def _strict_mobile(raw: str) -> str | None:
 
 # Where a contact can start: a run of at least five digits (mobile and QQ numbers, a number as WeChat ID) or
 # a WeChat cue (IDs made of letters). The extraction regexes run only in windows around these hints, which
-# both hint regexes find at several hundred MB/s; a window reaches `_BEFORE` characters back (cue and fillers
-# before a number) and `_AFTER` forward (the ID after a cue, or the next line), and is then stretched over the
-# rest of any number or ID and the spaces after it, so no match is cut at a window's edge.
+# are found at several hundred MB/s (the digit runs of `_NUMBER_HINT` by keywords._fold.digit_chains, the
+# compiled equivalent of that regex, which a test compares with it); a window reaches `_BEFORE` characters back
+# (cue and fillers before a number) and `_AFTER` forward (the ID after a cue, or the next line), and is then
+# stretched over the rest of any number or ID and the spaces after it, so no match is cut at a window's edge.
 _NUMBER_HINT = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){4,}")
 # Every alternative starts with a literal character, so the engine skips ahead to the next possible start at C
 # speed (a group first, as in "(?:加|\+|➕)…", makes it try every position).
@@ -102,7 +105,7 @@ _AFTER = 96
 
 
 def _windows(view: str) -> list[tuple[int, int]]:
-    spans = [(max(0, m.start() - _BEFORE), m.end()) for m in _NUMBER_HINT.finditer(view)]
+    spans = [(max(0, start - _BEFORE), end) for start, end in digit_chains(view, 5, 3)]
     spans += [(m.start(), m.end() + _AFTER) for m in _WECHAT_HINT.finditer(view)]
     spans.sort()
     windows: list[tuple[int, int]] = []

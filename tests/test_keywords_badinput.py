@@ -172,3 +172,15 @@ def test_the_number_run_shortcut_skips_only_texts_it_cannot_change(text: str) ->
 
     if not _folder().may_have_number_runs(text):
         assert _map_number_runs(text) == text
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from("0123456789ab -\n①"), max_size=60)))
+def test_digit_chains_are_the_number_hint_regex(text: str) -> None:
+    """keywords._fold.digit_chains finds exactly the spans of contacts' number hint regex."""
+    from keywords._fold import digit_chains
+
+    from keywords.contacts import _NUMBER_HINT
+
+    view = normalise(text).digits
+    assert digit_chains(view, 5, 3) == [m.span() for m in _NUMBER_HINT.finditer(view)]
