@@ -8,8 +8,9 @@
  *                            (those pages take the numpy path); ``index`` (bytes of int64, or None for the
  *                            identity) gives each folded character's index in text; ``traditional`` tells
  *                            whether t2s has anything to convert;
- *   skeleton(folded, index) -> (skeleton, skeleton_index): the characters the skeleton keeps, and the index in
- *                            the original text of each (through ``index`` when given);
+ *   skeleton(folded, index) -> (skeleton, skeleton_index, latin_runs): the characters the skeleton keeps, the
+ *                            index in the original text of each (through ``index`` when given), and the
+ *                            [start, end) of every run of at least two letters a-z in the skeleton;
  *   may_have_number_runs(folded) -> whether some run of digit characters (at least five, at most three
  *                            separators between neighbours) holds a Chinese digit: only then can the digits
  *                            view's number-run mapping change anything.
@@ -208,10 +209,38 @@ Folder_skeleton(Folder *self, PyObject *args)
         PyMem_Free(kept);
         return PyErr_NoMemory();
     }
-    Py_ssize_t m = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (!removed[ch]) {
+    PyObject *runs = PyList_New(0);
+    if (runs == NULL) {
+        PyMem_Free(out);
+        PyMem_Free(kept);
+        return NULL;
+    }
+    Py_ssize_t m = 0, run = -1; /* run: skeleton index where the current run of a-z began, or -1 */
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        Py_UCS4 ch = 0;
+        if (i < n) {
+            ch = PyUnicode_READ(kind, data, i);
+            if (removed[ch])
+                continue;
+        }
+        int letter = ch >= 'a' && ch <= 'z';
+        if (letter && run < 0) {
+            run = m;
+        } else if (!letter && run >= 0) {
+            if (m - run >= 2) {
+                PyObject *span = Py_BuildValue("(nn)", run, m);
+                if (span == NULL || PyList_Append(runs, span) < 0) {
+                    Py_XDECREF(span);
+                    Py_DECREF(runs);
+                    PyMem_Free(out);
+                    PyMem_Free(kept);
+                    return NULL;
+                }
+                Py_DECREF(span);
+            }
+            run = -1;
+        }
+        if (i < n) {
             out[m] = ch;
             kept[m++] = index ? index[i] : i;
         }
@@ -223,9 +252,10 @@ Folder_skeleton(Folder *self, PyObject *args)
     if (skeleton == NULL || kept_bytes == NULL) {
         Py_XDECREF(skeleton);
         Py_XDECREF(kept_bytes);
+        Py_DECREF(runs);
         return NULL;
     }
-    return Py_BuildValue("(NN)", skeleton, kept_bytes);
+    return Py_BuildValue("(NNN)", skeleton, kept_bytes, runs);
 }
 
 static PyObject *
@@ -268,7 +298,8 @@ static PyMethodDef Folder_methods[] = {
     {"fold", (PyCFunction)Folder_fold, METH_O,
      "fold(text) -> (folded, index bytes or None, has traditional) or None when a character expands."},
     {"skeleton", (PyCFunction)Folder_skeleton, METH_VARARGS,
-     "skeleton(folded, index) -> (skeleton, bytes of the int64 original index of each skeleton character)."},
+     "skeleton(folded, index) -> (skeleton, bytes of the int64 original index of each skeleton character, "
+     "[start, end) of every run of at least two letters a-z)."},
     {"may_have_number_runs", (PyCFunction)Folder_may_have_number_runs, METH_O,
      "may_have_number_runs(folded) -> whether a run of at least five digit characters holds a Chinese digit."},
     {NULL},

@@ -366,11 +366,16 @@ def reading(ch: str) -> str:
     return value if value.isascii() and value.isalpha() else ch
 
 
-def _render_regions(skeleton: str) -> tuple[str, OffsetMap, str, OffsetMap]:
-    """The pinyin and initials views (and their maps into the skeleton) of the skeleton's mixed-script regions."""
+def _render_regions(
+    skeleton: str, latin_runs: list[tuple[int, int]] | None = None
+) -> tuple[str, OffsetMap, str, OffsetMap]:
+    """The pinyin and initials views (and their maps into the skeleton) of the skeleton's mixed-script regions
+    (``latin_runs``: the spans of `_LATIN_RUN` in the skeleton, when already known)."""
     regions: list[tuple[int, int]] = []
-    for m in _LATIN_RUN.finditer(skeleton):
-        start, end = max(0, m.start() - PINYIN_CONTEXT), min(len(skeleton), m.end() + PINYIN_CONTEXT)
+    if latin_runs is None:
+        latin_runs = [m.span() for m in _LATIN_RUN.finditer(skeleton)]
+    for run_start, run_end in latin_runs:
+        start, end = max(0, run_start - PINYIN_CONTEXT), min(len(skeleton), run_end + PINYIN_CONTEXT)
         if regions and start <= regions[-1][1]:
             regions[-1] = (regions[-1][0], end)
         else:
@@ -442,9 +447,14 @@ def normalise_python(text: str) -> NormalisedText:
 
 
 def _with_pinyin(
-    text: str, skeleton: str, skeleton_map: OffsetMap, digits: str, digits_map: OffsetMap
+    text: str,
+    skeleton: str,
+    skeleton_map: OffsetMap,
+    digits: str,
+    digits_map: OffsetMap,
+    latin_runs: list[tuple[int, int]] | None = None,
 ) -> NormalisedText:
-    pinyin, pinyin_map, initials, initials_map = _render_regions(skeleton)
+    pinyin, pinyin_map, initials, initials_map = _render_regions(skeleton, latin_runs)
     return NormalisedText(
         original=text,
         skeleton=skeleton,
@@ -521,14 +531,15 @@ def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
             if len(converted) != len(folded_text):
                 return None
             folded_text = converted
-        skeleton, kept = folder.skeleton(folded_text, index)
+        skeleton, kept, latin_runs = folder.skeleton(folded_text, index)
         fold_map = (
             OffsetMap.identity(len(folded_text))
             if index is None
             else OffsetMap.from_array(np.frombuffer(index, dtype=np.int64))
         )
         digits = _map_number_runs(folded_text) if folder.may_have_number_runs(folded_text) else folded_text
-        return _with_pinyin(text, skeleton, OffsetMap.from_array(np.frombuffer(kept, dtype=np.int64)), digits, fold_map)
+        skeleton_map = OffsetMap.from_array(np.frombuffer(kept, dtype=np.int64))
+        return _with_pinyin(text, skeleton, skeleton_map, digits, fold_map, latin_runs)
     np = tables.np
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = tables.length[codes]
