@@ -128,4 +128,12 @@ class RegexGate:
     def may_match(self, text: str) -> list[bool]:
         """For each regex, whether ``text`` holds the literals it requires (False: it cannot match)."""
         seen = int.from_bytes(self._automaton.seen(text), "little")
-        return [all(seen & mask for mask in masks) for masks in self._masks]
+        out: list[bool] = []
+        for masks in self._masks:  # plain loops: a generator per regex would cost more than the test
+            for mask in masks:
+                if not seen & mask:
+                    out.append(False)
+                    break
+            else:
+                out.append(True)
+        return out

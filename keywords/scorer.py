@@ -298,6 +298,7 @@ class Scorer:
         kept = _weigh(text, evidence)
         kept.extend(_combos(text, kept))
         kept.extend(self._structure(normalised, scan, kept, regex_cues))
+        kept.sort(key=_reason_order)  # stable: equal keys keep the order of the rules above
         reasons = [
             Reason(
                 k.rule_id,
@@ -308,9 +309,6 @@ class Scorer:
             )
             for k in kept
         ]
-        order = sorted(range(len(reasons)), key=lambda i: (reasons[i].start, reasons[i].end, reasons[i].rule_id))
-        reasons = [reasons[i] for i in order]
-        kept = [kept[i] for i in order]
 
         raw = max(0.0, sum(r.weight for r in reasons))
         score = int(100.0 * raw / (raw + HALF_SATURATION) + 0.5)
@@ -418,6 +416,11 @@ class Scorer:
             shown = "" if start >= 0 else f"no {structure.kind.removeprefix('non_')} cue"
             out.append(_Kept(rule_id, _Evidence(rule_id, "structure", "context", weight, start, end, shown), weight))
         return out
+
+
+def _reason_order(k: _Kept) -> tuple[int, int, str]:
+    """Reasons are listed by position, then end, then rule id."""
+    return k.item.start, k.item.end, k.rule_id
 
 
 def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
