@@ -144,19 +144,25 @@ class TermTokenizer:
             score = [0.0] * (size + 1)
             ends = list(range(size + 1))  # ends[k]: index of the last character of the best word from k
             for k in range(size - 1, -1, -1):
-                words: list[int] = []
+                # jieba: route[k] = max((log(FREQ.get(word) or 1) - logtotal + route[x + 1][0], x) for the words
+                # block[k : x + 1] of the graph, or x = k when there is none); the candidates are weighed as the
+                # word graph is walked (no list, no generator), and a strictly greater pair replaces the best,
+                # which is what max does
+                best: tuple[float, int] | None = None
                 i = k
-                fragment = block[k]
-                while i < size and fragment in freq:
-                    if freq[fragment]:
-                        words.append(i)
+                count = freq.get(block[k])
+                while count is not None:
+                    if count:
+                        candidate = (log(count) - logtotal + score[i + 1], i)
+                        if best is None or candidate > best:
+                            best = candidate
                     i += 1
-                    fragment = block[k : i + 1]
-                if not words:
-                    words.append(k)
-                score[k], ends[k] = max(
-                    (log(freq.get(block[k : x + 1]) or 1) - logtotal + score[x + 1], x) for x in words
-                )
+                    if i >= size:
+                        break
+                    count = freq.get(block[k : i + 1])
+                if best is None:  # no word starts here: the character alone, log(1) = 0
+                    best = (log(1) - logtotal + score[k + 1], k)
+                score[k], ends[k] = best
             x = 0
             joined = False  # single ASCII letters or digits being joined into one token
             while x < size:
