@@ -3,9 +3,9 @@
  *
  * pyahocorasick follows a node's children by search and its failure links at run time; this automaton resolves
  * every failure link once, when it is built, into a full transition table (one row per trie node, one column
- * per character class), so the scan costs one class lookup and one table load per character. Every character
- * that occurs in a key has its own class; all other characters share class 0, which keeps the table as small
- * as the keys' alphabet. Classes of the Basic Multilingual Plane are looked up in a 64K table, the few others
+ * per character class, 16-bit state numbers: at most 65,535 states), so the scan costs one class lookup and
+ * one table load per character. Every character that occurs in a key has its own class; all other characters
+ * share class 0, which keeps the table as small as the keys' alphabet. Classes of the Basic Multilingual Plane are looked up in a 64K table, the few others
  * (keys with characters of the supplementary planes) by binary search. The scan reads the str's own storage
  * (Latin-1, UCS-2 or UCS-4) and reports character indices, so nothing is copied or encoded.
  *
@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* States are numbered in 16 bits; 0xFFFF marks a missing transition while the trie is built. */
+#define MAX_STATES 0xFFFF
+#define NONE 0xFFFF
+
 typedef struct {
     Py_UCS4 ch;
     int32_t cls;
@@ -26,7 +30,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    int32_t *delta;        /* states * classes transitions */
+    uint16_t *delta;       /* states * classes transitions (at most 65,535 states: half the memory of int32) */
     int32_t *word;         /* per state: index of the key ending here, or -1 */
     int32_t *link;         /* per state: the next shorter suffix state that ends a key, or -1 */
     uint16_t *bmp_class;   /* class of every character below U+10000 */
@@ -172,10 +176,10 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
         PyMem_Free(bmp);
         return -1;
     }
-    if (total >= INT32_MAX / classes) {
+    if (total > MAX_STATES) {
         PyMem_Free(bmp);
         PyMem_Free(astral);
-        PyErr_SetString(PyExc_OverflowError, "automaton too large");
+        PyErr_SetString(PyExc_OverflowError, "automaton too large: over 65,535 states");
         return -1;
     }
     self->bmp_class = bmp;
@@ -184,7 +188,7 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
     self->classes = classes;
 
     /* The trie: at most one state per key character plus the root; missing transitions are -1 for now. */
-    int32_t *delta = PyMem_Malloc(sizeof(int32_t) * (size_t)total * (size_t)classes);
+    uint16_t *delta = PyMem_Malloc(sizeof(uint16_t) * (size_t)total * (size_t)classes);
     int32_t *word = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
     int32_t *link = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
     int32_t *fail = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
@@ -194,7 +198,7 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
         PyErr_NoMemory();
         return -1;
     }
-    memset(delta, 0xff, sizeof(int32_t) * (size_t)total * (size_t)classes);
+    memset(delta, 0xff, sizeof(uint16_t) * (size_t)total * (size_t)classes); /* 0xFFFF: no transition yet */
     memset(word, 0xff, sizeof(int32_t) * (size_t)total);
     int32_t states = 1;
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -203,9 +207,9 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
         const void *data = PyUnicode_DATA(key);
         int32_t state = 0;
         for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(key); i++) {
-            int32_t *next = &delta[(size_t)state * classes + class_of(self, PyUnicode_READ(kind, data, i))];
-            if (*next < 0)
-                *next = states++;
+            uint16_t *next = &delta[(size_t)state * classes + class_of(self, PyUnicode_READ(kind, data, i))];
+            if (*next == NONE)
+                *next = (uint16_t)states++;
             state = *next;
         }
         word[state] = (int32_t)k;
@@ -218,7 +222,7 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
     link[0] = -1;
     for (Py_ssize_t c = 0; c < classes; c++) {
         int32_t child = delta[c];
-        if (child < 0) {
+        if (child == NONE) {
             delta[c] = 0;
         } else {
             fail[child] = 0;
@@ -228,11 +232,11 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
     }
     while (head < tail) {
         int32_t state = queue[head++];
-        int32_t *row = &delta[(size_t)state * classes];
-        const int32_t *fail_row = &delta[(size_t)fail[state] * classes];
+        uint16_t *row = &delta[(size_t)state * classes];
+        const uint16_t *fail_row = &delta[(size_t)fail[state] * classes];
         for (Py_ssize_t c = 0; c < classes; c++) {
             int32_t child = row[c];
-            if (child < 0) {
+            if (child == NONE) {
                 row[c] = fail_row[c];
             } else {
                 int32_t f = fail_row[c];
@@ -245,7 +249,7 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
     PyMem_Free(fail);
     PyMem_Free(queue);
     /* Give back the rows of states that were never created (keys sharing prefixes). */
-    int32_t *shrunk = PyMem_Realloc(delta, sizeof(int32_t) * (size_t)states * (size_t)classes);
+    uint16_t *shrunk = PyMem_Realloc(delta, sizeof(uint16_t) * (size_t)states * (size_t)classes);
     self->delta = shrunk ? shrunk : delta;
     self->word = word;
     self->link = link;
@@ -301,7 +305,7 @@ scan(DenseAutomaton *self, PyObject *text, int first_only)
     if (out == NULL)
         return NULL;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    const int32_t *delta = self->delta;
+    const uint16_t *delta = self->delta;
     const int32_t *word = self->word;
     const int32_t *link = self->link;
     const uint16_t *bmp = self->bmp_class;
@@ -363,7 +367,7 @@ DenseAutomaton_seen(DenseAutomaton *self, PyObject *text)
     memset(flags, 0, (size_t)keys);
     Py_ssize_t missing = keys;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    const int32_t *delta = self->delta;
+    const uint16_t *delta = self->delta;
     const int32_t *word = self->word;
     const int32_t *link = self->link;
     const uint16_t *bmp = self->bmp_class;
@@ -383,8 +387,8 @@ DenseAutomaton_seen(DenseAutomaton *self, PyObject *text)
 static PyObject *
 DenseAutomaton_table_bytes(DenseAutomaton *self, void *closure)
 {
-    return PyLong_FromSize_t(sizeof(int32_t) * (size_t)self->states * ((size_t)self->classes + 2) +
-                             sizeof(uint16_t) * 0x10000);
+    return PyLong_FromSize_t(sizeof(uint16_t) * (size_t)self->states * (size_t)self->classes +
+                             sizeof(int32_t) * 2 * (size_t)self->states + sizeof(uint16_t) * 0x10000);
 }
 
 static PyMethodDef DenseAutomaton_methods[] = {
@@ -419,7 +423,8 @@ static PyTypeObject DenseAutomatonType = {
 static PyObject *
 table_size(PyObject *module, PyObject *keys)
 {
-    /* Upper bound of the bytes a DenseAutomaton of ``keys`` (list of str) would hold, before building it. */
+    /* Upper bound of the bytes a DenseAutomaton of ``keys`` (list of str) would hold, before building it;
+     * PY_SSIZE_T_MAX when it would need more than 65,535 states (it cannot be built). */
     if (!PyList_Check(keys)) {
         PyErr_SetString(PyExc_TypeError, "keys must be a list");
         return NULL;
@@ -427,7 +432,10 @@ table_size(PyObject *module, PyObject *keys)
     Py_ssize_t classes, total;
     if (alphabet(keys, &classes, &total, NULL, NULL, NULL) < 0)
         return NULL;
-    return PyLong_FromSize_t(sizeof(int32_t) * (size_t)total * ((size_t)classes + 2) + sizeof(uint16_t) * 0x10000);
+    if (total > MAX_STATES)
+        return PyLong_FromSsize_t(PY_SSIZE_T_MAX);
+    return PyLong_FromSize_t(sizeof(uint16_t) * (size_t)total * (size_t)classes + sizeof(int32_t) * 2 * (size_t)total +
+                             sizeof(uint16_t) * 0x10000);
 }
 
 static PyMethodDef module_methods[] = {
