@@ -18,7 +18,8 @@
  * The tables decide every result; this module decides nothing on its own. One more pass, for
  * keywords.contacts: digit_chains(view, min_digits, max_gap) finds the spans the regex
  * "[0-9](?:[^0-9]{0,max_gap}[0-9]){min_digits - 1,}" finds (maximal chains of ASCII digits, at most
- * ``max_gap`` other characters between neighbours, with at least ``min_digits`` digits).
+ * ``max_gap`` other characters between neighbours, with at least ``min_digits`` digits), and
+ * char_positions(text, chars) the index of every character of text that is one of ``chars``.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -360,7 +361,46 @@ digit_chains(PyObject *module, PyObject *args)
     return out;
 }
 
+static PyObject *
+char_positions(PyObject *module, PyObject *args)
+{
+    PyObject *text, *chars;
+    if (!PyArg_ParseTuple(args, "UU", &text, &chars))
+        return NULL;
+    uint8_t wanted[0x10000 / 8];
+    memset(wanted, 0, sizeof(wanted));
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(chars); i++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(chars, i);
+        if (ch >= 0x10000) {
+            PyErr_SetString(PyExc_ValueError, "chars must be in the BMP");
+            return NULL;
+        }
+        wanted[ch >> 3] |= (uint8_t)(1u << (ch & 7));
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch < 0x10000 && (wanted[ch >> 3] >> (ch & 7)) & 1) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (index == NULL || PyList_Append(out, index) < 0) {
+                Py_XDECREF(index);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(index);
+        }
+    }
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"char_positions", char_positions, METH_VARARGS,
+     "char_positions(text, chars) -> the index of every character of text that is one of chars (BMP only)."},
     {"digit_chains", digit_chains, METH_VARARGS,
      "digit_chains(text, min_digits, max_gap) -> [(start, end)] of the maximal chains of ASCII digits with at "
      "most max_gap other characters between neighbours and at least min_digits digits."},

@@ -184,3 +184,13 @@ def test_digit_chains_are_the_number_hint_regex(text: str) -> None:
 
     view = normalise(text).digits
     assert digit_chains(view, 5, 3) == [m.span() for m in _NUMBER_HINT.finditer(view)]
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from("微威薇徽维绿泡信vwxeihn加+➕ \n"), max_size=40)))
+def test_wechat_hints_are_the_hint_regex(text: str) -> None:
+    """Contacts' WeChat hints, tried only where one can start, are exactly the hint regex's matches."""
+    from keywords.contacts import _WECHAT_HINT, _wechat_hints
+
+    for view in (text, normalise(text).digits):
+        assert [m.span() for m in _wechat_hints(view)] == [m.span() for m in _WECHAT_HINT.finditer(view)]
