@@ -73,6 +73,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keywords._fold import char_positions
 from keywords.contacts import CONTACT_KINDS, extract_contacts
 from keywords.domains import OfficialDomains
 from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, StructureKind, load_lexicon
@@ -145,7 +146,6 @@ _NEGATED_PREFIX = "negated."
 _QUOTED_PREFIX = "quoted."
 _ASKED_PREFIX = "asked."
 _TEXT_SOURCE = "text"
-_NEWLINE = re.compile("\n")
 _QUOTE_MARKS = re.compile('[“「『《‘"＂]')
 # A block that asks ("……也能加号吗？", "问：……") offers nothing: its evidence is discounted and it anchors and
 # partners no combination.
@@ -418,6 +418,11 @@ class Scorer:
         return out
 
 
+def _line_starts(text: str) -> list[int]:
+    """Where each line (block) of ``text`` starts."""
+    return [0, *[position + 1 for position in char_positions(text, "\n")]]
+
+
 def _reason_order(k: _Kept) -> tuple[int, int, str]:
     """Reasons are listed by position, then end, then rule id."""
     return k.item.start, k.item.end, k.rule_id
@@ -446,7 +451,7 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
         quotes = quoted_spans(text)
         reported = {(s, e) for s, e, said in reported_or_mentions(text, quotes) if said}
         for k in positive:
-            index = bisect_right(quotes, (k.item.start, float("inf"))) - 1
+            index = bisect_right(quotes, (k.item.start, math.inf)) - 1
             if index < 0 or k.item.end > quotes[index][1]:
                 continue
             q_start, q_end = quotes[index]
@@ -457,7 +462,7 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
 
     if positive and _QUESTION_MARKS.search(text):
         # Question lines are whole lines: only the lines that hold positive evidence are tested (once each).
-        line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        line_starts = _line_starts(text)
         asked: dict[int, int] = {}  # line number -> its end when it is a question line, else -1
         for k in positive:
             line = bisect_right(line_starts, k.item.start) - 1
@@ -493,7 +498,7 @@ def _combos(text: str, kept: list[_Kept]) -> list[_Kept]:
     ]
     if not usable:
         return []
-    line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+    line_starts = _line_starts(text)
 
     def block(position: int) -> int:
         return bisect_right(line_starts, position) - 1
