@@ -194,3 +194,12 @@ def test_wechat_hints_are_the_hint_regex(text: str) -> None:
 
     for view in (text, normalise(text).digits):
         assert [m.span() for m in _wechat_hints(view)] == [m.span() for m in _WECHAT_HINT.finditer(view)]
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from('“”「」『』《》‘’"＂ab\n'), max_size=40)))
+def test_quoted_spans_are_the_quote_regex(text: str) -> None:
+    """Quotations found from their opening marks are exactly the quotation regex's matches."""
+    from keywords.quotes import _QUOTE, quoted_spans
+
+    assert quoted_spans(text) == [m.span() for m in _QUOTE.finditer(text)]
