@@ -38,6 +38,7 @@ typedef struct {
     Py_ssize_t astral_count;
     Py_ssize_t states;
     Py_ssize_t classes;
+    int32_t *key_length;   /* per key: its length in characters */
     PyObject *values;      /* list: value of key i */
 } DenseAutomaton;
 
@@ -49,6 +50,7 @@ DenseAutomaton_dealloc(DenseAutomaton *self)
     PyMem_Free(self->link);
     PyMem_Free(self->bmp_class);
     PyMem_Free(self->astral);
+    PyMem_Free(self->key_length);
     Py_XDECREF(self->values);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -193,8 +195,10 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
     int32_t *link = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
     int32_t *fail = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
     int32_t *queue = PyMem_Malloc(sizeof(int32_t) * (size_t)total);
-    if (!delta || !word || !link || !fail || !queue) {
+    int32_t *key_length = PyMem_Malloc(sizeof(int32_t) * (size_t)(count ? count : 1));
+    if (!delta || !word || !link || !fail || !queue || !key_length) {
         PyMem_Free(delta); PyMem_Free(word); PyMem_Free(link); PyMem_Free(fail); PyMem_Free(queue);
+        PyMem_Free(key_length);
         PyErr_NoMemory();
         return -1;
     }
@@ -213,6 +217,7 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
             state = *next;
         }
         word[state] = (int32_t)k;
+        key_length[k] = (int32_t)PyUnicode_GET_LENGTH(key);
     }
 
     /* Breadth first: failure links, output links, and every missing transition resolved through the failure
@@ -254,6 +259,7 @@ DenseAutomaton_init(DenseAutomaton *self, PyObject *args, PyObject *kwds)
     self->word = word;
     self->link = link;
     self->states = states;
+    self->key_length = key_length;
     Py_INCREF(values);
     self->values = values;
     return 0;
@@ -296,8 +302,10 @@ check_text(DenseAutomaton *self, PyObject *text)
         }                                                                                 \
     } while (0)
 
+/* With ``offsets`` (one int64 per character of text), each match also carries offsets[first] and offsets[last]
+ * of its first and last character. */
 static PyObject *
-scan(DenseAutomaton *self, PyObject *text, int first_only)
+scan(DenseAutomaton *self, PyObject *text, int first_only, const int64_t *offsets)
 {
     if (check_text(self, text) < 0)
         return NULL;
@@ -314,7 +322,11 @@ scan(DenseAutomaton *self, PyObject *text, int first_only)
     int failed = 0, done = 0;
     SCAN(!failed && !done, {
         for (int32_t s = word[state] >= 0 ? state : link[state]; s >= 0; s = link[s]) {
-            PyObject *pair = Py_BuildValue("(nO)", i, PyList_GET_ITEM(self->values, word[s]));
+            PyObject *value = PyList_GET_ITEM(self->values, word[s]);
+            PyObject *pair = offsets == NULL
+                ? Py_BuildValue("(nO)", i, value)
+                : Py_BuildValue("(nOLL)", i, value, (long long)offsets[i - self->key_length[word[s]] + 1],
+                                (long long)offsets[i]);
             if (pair == NULL || PyList_Append(out, pair) < 0) {
                 Py_XDECREF(pair);
                 failed = 1;
@@ -334,13 +346,33 @@ scan(DenseAutomaton *self, PyObject *text, int first_only)
 static PyObject *
 DenseAutomaton_findall(DenseAutomaton *self, PyObject *text)
 {
-    return scan(self, text, 0);
+    return scan(self, text, 0, NULL);
+}
+
+static PyObject *
+DenseAutomaton_findall_mapped(DenseAutomaton *self, PyObject *args)
+{
+    PyObject *text, *offsets;
+    if (!PyArg_ParseTuple(args, "UO", &text, &offsets))
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(offsets, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (view.itemsize != 8 || view.format == NULL || (strcmp(view.format, "q") != 0 && strcmp(view.format, "l") != 0) ||
+        view.len != 8 * PyUnicode_GET_LENGTH(text)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "offsets must hold one int64 per character of text");
+        return NULL;
+    }
+    PyObject *found = scan(self, text, 0, (const int64_t *)view.buf);
+    PyBuffer_Release(&view);
+    return found;
 }
 
 static PyObject *
 DenseAutomaton_first(DenseAutomaton *self, PyObject *text)
 {
-    PyObject *found = scan(self, text, 1);
+    PyObject *found = scan(self, text, 1, NULL);
     if (found == NULL)
         return NULL;
     if (PyList_GET_SIZE(found) == 0) {
@@ -395,6 +427,10 @@ static PyMethodDef DenseAutomaton_methods[] = {
     {"findall", (PyCFunction)DenseAutomaton_findall, METH_O,
      "findall(text) -> list of (index of the match's last character, value), in order of their ends, longest "
      "key first at one end."},
+    {"findall_mapped", (PyCFunction)DenseAutomaton_findall_mapped, METH_VARARGS,
+     "findall_mapped(text, offsets) -> list of (last, value, offsets[first], offsets[last]) for every match, as "
+     "findall; offsets: a buffer of one int64 per character of text (first: index of the match's first "
+     "character)."},
     {"first", (PyCFunction)DenseAutomaton_first, METH_O,
      "first(text) -> the first (index, value) findall would return, or None; stops scanning there."},
     {"seen", (PyCFunction)DenseAutomaton_seen, METH_O,

@@ -48,9 +48,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ahocorasick
+import numpy as np
 
 from keywords._automaton import DenseAutomaton, table_size
 from keywords.lexicon import CONTEXT_GROUP, Lexicon, StructureCue, Term
+from keywords.offsets import OffsetMap
 
 if TYPE_CHECKING:
     from keywords.normalisation import NormalisedText
@@ -140,6 +142,7 @@ def _is_token_char(ch: str) -> bool:
     return len(folded) == 1 and folded.isascii() and (folded.isalnum() or folded in "_-")
 
 
+_INT64 = np.dtype(np.int64)
 #: Up to this many keys the term automaton walks UTF-8 bytes; a larger lexicon walks characters.
 BYTE_AUTOMATON_MAX_KEYS = 20_000
 #: Largest transition table (bytes) of the dense automaton; a lexicon that needs more uses pyahocorasick.
@@ -176,6 +179,19 @@ class _TermAutomaton:
         if self._dense is not None:
             return self._dense.findall(text)  # type: ignore[no-any-return]
         return list(self.iter(text))
+
+    def findall_mapped(self, text: str, offsets: OffsetMap) -> list[tuple[int, Any, int, int]]:
+        """`findall` with ``offsets[first]`` and ``offsets[last]`` of every match (first: its first character,
+        from the value's key length at index 2); the dense automaton reads them from an array-backed map."""
+        array = offsets.array
+        if self._dense is not None and array is not None and array.dtype == _INT64 and array.flags.c_contiguous:
+            return self._dense.findall_mapped(text, array)  # type: ignore[no-any-return]
+        hits = self.findall(text)
+        firsts = offsets.take([last - value[2] + 1 for last, value in hits])
+        lasts = offsets.take([last for last, _ in hits])
+        return [
+            (last, value, first, orig_last) for (last, value), first, orig_last in zip(hits, firsts, lasts, strict=True)
+        ]
 
     def first(self, text: str) -> tuple[int, Any] | None:
         """The first of `findall`, found without scanning further."""
@@ -264,13 +280,14 @@ class Matcher:
         original = text.original
         spans: list[tuple[int, int, Term, int, int]] = []
         cues: list[CueMatch] = []
-        hits = self._automaton.findall(skeleton)
-        # the original indices of every match's first and last character, looked up in two batches
-        firsts = text.skeleton_map.take([last - value[2] + 1 for last, value in hits])
-        lasts = text.skeleton_map.take([last for last, _ in hits])
-        for (last, (term_index, cue_indices, length, key, ascii_edge)), orig_first, orig_last in zip(
-            hits, firsts, lasts, strict=True
-        ):
+        # with the original indices of every match's first and last character
+        for last, (
+            term_index,
+            cue_indices,
+            length,
+            key,
+            ascii_edge,
+        ), orig_first, orig_last in self._automaton.findall_mapped(skeleton, text.skeleton_map):
             start = last - length + 1
             end = last + 1
             if ascii_edge and not _ascii_edges_ok_at(original, key, orig_first, orig_last):
