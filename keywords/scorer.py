@@ -146,12 +146,11 @@ _NEGATED_PREFIX = "negated."
 _QUOTED_PREFIX = "quoted."
 _ASKED_PREFIX = "asked."
 _TEXT_SOURCE = "text"
-_QUOTE_MARKS = re.compile('[“「『《‘"＂]')
 # A block that asks ("……也能加号吗？", "问：……") offers nothing: its evidence is discounted and it anchors and
 # partners no combination.
 _QUESTION = re.compile(r"^\s*(?:问|q)\s*[:：]|[?？]\s*$", re.IGNORECASE | re.MULTILINE)
 _QUESTION_LINE = re.compile(r"^[^\n]*[?？][ \t]*$|^[ \t]*(?:问|q)[ \t]*[:：][^\n]*$", re.IGNORECASE | re.MULTILINE)
-_QUESTION_MARKS = re.compile("[?？]|问")
+_QUESTION_MARKS = "?？问"  # a page without any of them asks nothing (single-character searches: fast)
 _START_END = attrgetter("start", "end")
 
 
@@ -447,8 +446,8 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
     # Benign context: context evidence and disclaimers (the only negative negated evidence).
     context = sum(k.weight for k in kept if k.item.kind == "context" or k.item.negated)
     positive = [k for k in kept if k.weight > 0 and k.item.start >= 0]
-    if positive and _QUOTE_MARKS.search(text):
-        quotes = quoted_spans(text)
+    quotes = quoted_spans(text) if positive else []  # (quotations are found from their opening marks)
+    if quotes:
         reported = {(s, e) for s, e, said in reported_or_mentions(text, quotes) if said}
         for k in positive:
             index = bisect_right(quotes, (k.item.start, math.inf)) - 1
@@ -460,7 +459,7 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
                 k.rule_id = _QUOTED_PREFIX + k.rule_id
                 k.weight *= QUOTED_FACTOR
 
-    if positive and _QUESTION_MARKS.search(text):
+    if positive and any(mark in text for mark in _QUESTION_MARKS):
         # Question lines are whole lines: only the lines that hold positive evidence are tested (once each).
         line_starts = _line_starts(text)
         asked: dict[int, int] = {}  # line number -> its end when it is a question line, else -1
