@@ -6,7 +6,10 @@ for determinism) puts token boundaries at both ends of the match.
 
 `TermTokenizer` owns exactly one ``jieba.Tokenizer`` per lexicon version per process (in practice one per
 process): it is created lazily on first use, gets every lexicon term as a user word via ``add_word``, and keeps
-jieba's dictionary cache under the system temp dir. The global ``jieba.*`` functions are never used.
+jieba's dictionary cache under the system temp dir. The global ``jieba.*`` functions are never used. The
+boundary check segments a small window around a match with jieba's own dictionary-mode algorithm, computed
+directly as token boundaries (`TermTokenizer.boundaries`: same word graph, route and ties as ``jieba.cut``,
+which a test compares it with), because ``jieba.cut``'s generators cost more than the segmentation itself.
 """
 
 from __future__ import annotations
