@@ -11,9 +11,10 @@
  *   skeleton(folded, index) -> (skeleton, skeleton_index, latin_runs): the characters the skeleton keeps, the
  *                            index in the original text of each (through ``index`` when given), and the
  *                            [start, end) of every run of at least two letters a-z in the skeleton;
- *   may_have_number_runs(folded) -> whether some run of digit characters (at least five, at most three
- *                            separators between neighbours) holds a Chinese digit: only then can the digits
- *                            view's number-run mapping change anything.
+ *   number_runs(folded) -> the digits view: in every number-like run (at least five digit characters, at most
+ *                            three separators between neighbours: the maximal chains that keywords.
+ *                            normalisation's _NUMBER_RUN regex matches), Chinese digits become ASCII digits
+ *                            (the same str when there is nothing to map).
  *
  * The tables decide every result; this module decides nothing on its own. One more pass, for
  * keywords.contacts: digit_chains(view, min_digits, max_gap) finds the spans the regex
@@ -37,6 +38,7 @@ typedef struct {
     Py_buffer traditional;  /* bool per code point */
     int ready;
     uint8_t digit_kind[0x10000];
+    Py_UCS4 digit_value[0x10000];  /* the ASCII digit of each Chinese digit */
 } Folder;
 
 static void
@@ -82,15 +84,21 @@ mark(uint8_t *kinds, PyObject *chars, uint8_t kind)
     return 0;
 }
 
-/* Folder(fold, length, removed, traditional, chinese_digits: str, separators: str) */
+/* Folder(fold, length, removed, traditional, chinese_digits: str, digit_values: str, separators: str):
+ * chinese_digits[i] stands for the ASCII digit digit_values[i]. */
 static int
 Folder_init(Folder *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"fold", "length", "removed", "traditional", "chinese_digits", "separators", NULL};
-    PyObject *fold, *length, *removed, *traditional, *chinese, *separators;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUU", kwlist, &fold, &length, &removed, &traditional,
-                                     &chinese, &separators))
+    static char *kwlist[] = {"fold",           "length",       "removed",    "traditional",
+                             "chinese_digits", "digit_values", "separators", NULL};
+    PyObject *fold, *length, *removed, *traditional, *chinese, *values, *separators;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUU", kwlist, &fold, &length, &removed, &traditional,
+                                     &chinese, &values, &separators))
         return -1;
+    if (PyUnicode_GET_LENGTH(values) != PyUnicode_GET_LENGTH(chinese)) {
+        PyErr_SetString(PyExc_ValueError, "one digit value per Chinese digit");
+        return -1;
+    }
     if (self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Folder is already built");
         return -1;
@@ -118,6 +126,8 @@ Folder_init(Folder *self, PyObject *args, PyObject *kwds)
         self->digit_kind[ch] = ASCII_DIGIT;
     if (mark(self->digit_kind, chinese, CHINESE_DIGIT) < 0 || mark(self->digit_kind, separators, SEPARATOR) < 0)
         return -1;
+    for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(chinese); i++)
+        self->digit_value[PyUnicode_READ_CHAR(chinese, i)] = PyUnicode_READ_CHAR(values, i);
     return 0;
 }
 
@@ -260,7 +270,7 @@ Folder_skeleton(Folder *self, PyObject *args)
 }
 
 static PyObject *
-Folder_may_have_number_runs(Folder *self, PyObject *folded)
+Folder_number_runs(Folder *self, PyObject *folded)
 {
     if (check(self, folded) < 0)
         return NULL;
@@ -268,31 +278,66 @@ Folder_may_have_number_runs(Folder *self, PyObject *folded)
     const int kind = PyUnicode_KIND(folded);
     const void *data = PyUnicode_DATA(folded);
     const uint8_t *kinds = self->digit_kind;
-    /* The current chain of digit characters: how many, whether one is Chinese, separators since the last. */
-    Py_ssize_t digits = 0;
-    int chinese = 0, gap = 0, active = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        uint8_t k = ch < 0x10000 ? kinds[ch] : OTHER;
+    /* The runs to map: [first, last] of every maximal chain of digit characters (neighbours at most three
+     * separators apart) that has at least five digits and a Chinese one among them. */
+    Py_ssize_t *runs = NULL, count = 0, capacity = 0;
+    Py_ssize_t first = -1, last = -1, digits = 0;
+    int chinese = 0, gap = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        uint8_t k = OTHER;
+        if (i < n) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            k = ch < 0x10000 ? kinds[ch] : OTHER;
+        }
         if (k == ASCII_DIGIT || k == CHINESE_DIGIT) {
-            if (!active) {
-                active = 1;
+            if (first < 0) {
+                first = i;
                 digits = 0;
                 chinese = 0;
             }
+            last = i;
             digits++;
             chinese |= k == CHINESE_DIGIT;
             gap = 0;
-            if (chinese && digits >= 5)
-                Py_RETURN_TRUE;
-        } else if (k == SEPARATOR && active) {
-            if (++gap > 3)
-                active = 0;
-        } else {
-            active = 0;
+            continue;
+        }
+        if (k == SEPARATOR && first >= 0 && ++gap <= 3)
+            continue;
+        /* the chain (if any) ends at ``last`` */
+        if (first >= 0 && digits >= 5 && chinese) {
+            if (count == capacity) {
+                capacity = capacity ? 2 * capacity : 16;
+                Py_ssize_t *grown = PyMem_Realloc(runs, sizeof(Py_ssize_t) * 2 * (size_t)capacity);
+                if (grown == NULL) {
+                    PyMem_Free(runs);
+                    return PyErr_NoMemory();
+                }
+                runs = grown;
+            }
+            runs[2 * count] = first;
+            runs[2 * count + 1] = last;
+            count++;
+        }
+        first = -1;
+        gap = 0;
+    }
+    if (count == 0)
+        return Py_NewRef(folded);
+    Py_UCS4 *out = PyUnicode_AsUCS4Copy(folded);
+    if (out == NULL) {
+        PyMem_Free(runs);
+        return NULL;
+    }
+    for (Py_ssize_t r = 0; r < count; r++) {
+        for (Py_ssize_t i = runs[2 * r]; i <= runs[2 * r + 1]; i++) {
+            if (out[i] < 0x10000 && kinds[out[i]] == CHINESE_DIGIT)
+                out[i] = self->digit_value[out[i]];
         }
     }
-    Py_RETURN_FALSE;
+    PyMem_Free(runs);
+    PyObject *mapped = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, n);
+    PyMem_Free(out);
+    return mapped;
 }
 
 static PyMethodDef Folder_methods[] = {
@@ -301,15 +346,15 @@ static PyMethodDef Folder_methods[] = {
     {"skeleton", (PyCFunction)Folder_skeleton, METH_VARARGS,
      "skeleton(folded, index) -> (skeleton, bytes of the int64 original index of each skeleton character, "
      "[start, end) of every run of at least two letters a-z)."},
-    {"may_have_number_runs", (PyCFunction)Folder_may_have_number_runs, METH_O,
-     "may_have_number_runs(folded) -> whether a run of at least five digit characters holds a Chinese digit."},
+    {"number_runs", (PyCFunction)Folder_number_runs, METH_O,
+     "number_runs(folded) -> folded with the Chinese digits of its number-like runs mapped to ASCII digits."},
     {NULL},
 };
 
 static PyTypeObject FolderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "keywords._fold.Folder",
-    .tp_doc = PyDoc_STR("Folder(fold, length, removed, traditional, chinese_digits, separators)"),
+    .tp_doc = PyDoc_STR("Folder(fold, length, removed, traditional, chinese_digits, digit_values, separators)"),
     .tp_basicsize = sizeof(Folder),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,

@@ -33,7 +33,7 @@ Offset maps are `keywords.offsets.OffsetMap` sequences: a match ``[s, e)`` in th
 back to the original span ``[map[s], map[e-1] + 1)``. The pinyin and initials maps point into the skeleton
 (a match there is checked against the skeleton's syllable and word boundaries) and compose into the skeleton
 map for original positions. Every stage works on whole strings at C speed: the per-character passes (fold,
-skeleton, the test whether any number-like run holds a Chinese digit) are compiled (`keywords._fold`, driven
+skeleton, the digits view's number-run mapping) are compiled (`keywords._fold`, driven
 by this module's per-code-point tables), with a numpy and a pure-Python implementation for pages where a
 character expands into several (⑸ → "(5)"), and OpenCC and regexes do the rest; Python-level loops run only
 over such characters and over the small pinyin regions, so normalisation is linear in the page.
@@ -515,7 +515,8 @@ def _folder() -> Folder:
     """The compiled per-character passes (`keywords._fold`) over the numpy tables."""
     tables = _numpy_tables()
     assert tables is not None
-    return Folder(tables.fold, tables.length, tables.removed, tables.traditional, "".join(_CN_DIGITS), _SEPARATORS)
+    chinese, values = "".join(_CN_DIGITS), "".join(_CN_DIGITS.values())
+    return Folder(tables.fold, tables.length, tables.removed, tables.traditional, chinese, values, _SEPARATORS)
 
 
 def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
@@ -537,7 +538,7 @@ def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
             if index is None
             else OffsetMap.from_array(np.frombuffer(index, dtype=np.int64))
         )
-        digits = _map_number_runs(folded_text) if folder.may_have_number_runs(folded_text) else folded_text
+        digits = folder.number_runs(folded_text)
         skeleton_map = OffsetMap.from_array(np.frombuffer(kept, dtype=np.int64))
         return _with_pinyin(text, skeleton, skeleton_map, digits, fold_map, latin_runs)
     np = tables.np

@@ -1,7 +1,7 @@
 """Bad input, property-based (hypothesis): whatever a page holds -- nothing, megabytes of one character, mixed
 scripts, lone surrogates, emoji, zero-width characters, evasive spellings -- it is scored without error, every
 reason points at its real text, and the fast paths (compiled and numpy views, contact windows, the jieba shortcut,
-the number-run shortcut) agree with the plain ones. Linear time is a property of the algorithms (see
+the number-run mapping) agree with the plain ones. Linear time is a property of the algorithms (see
 bench/score.py for measured scaling); nothing here times anything."""
 
 from __future__ import annotations
@@ -165,13 +165,12 @@ _DIGITISH = st.text(st.sampled_from("0123456789一二三四五六七八九零〇
 
 
 @SETTINGS
-@given(_DIGITISH)
-def test_the_number_run_shortcut_skips_only_texts_it_cannot_change(text: str) -> None:
-    """keywords._fold's number-run test: when it says no run holds a Chinese digit, mapping runs changes nothing."""
+@given(st.one_of(_DIGITISH, TEXTS))
+def test_compiled_number_runs_are_the_number_run_regex(text: str) -> None:
+    """keywords._fold's number-run mapping is the regex substitution of the pure-Python normaliser."""
     from keywords.normalisation import _folder, _map_number_runs
 
-    if not _folder().may_have_number_runs(text):
-        assert _map_number_runs(text) == text
+    assert _folder().number_runs(text) == _map_number_runs(text)
 
 
 @SETTINGS
