@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import jieba
 
+from keywords._segment import block_boundaries, nothing_crosses
+
 if TYPE_CHECKING:
     from keywords.lexicon import Lexicon
 
@@ -80,24 +82,9 @@ class TermTokenizer:
     def _nothing_crosses(self, text: str, boundary: int) -> bool:
         """Whether no dictionary word spans ``boundary`` (a cut between ``boundary - 1`` and it). Walks the
         dictionary's prefixes exactly as jieba builds its word graph (a word is an entry with a frequency; the
-        other entries are prefixes)."""
-        if boundary <= 0 or boundary >= len(text):
-            return True
-        if text[boundary - 1].isascii() and text[boundary].isascii():
-            return False  # jieba joins runs of ASCII letters and digits on its own: let it decide
-        freq = self._prefixes
-        size = len(text)
-        for i in range(max(0, boundary - self._longest + 1), boundary):
-            j = boundary + 1
-            piece = text[i:j]
-            while piece in freq:
-                if freq[piece]:
-                    return False
-                j += 1
-                if j > size:
-                    break
-                piece = text[i:j]
-        return True
+        other entries are prefixes); False when ASCII characters touch across it (jieba joins runs of ASCII
+        letters and digits on its own: let it decide). Compiled: `keywords._segment`."""
+        return nothing_crosses(text, boundary, self._prefixes, self._longest)  # type: ignore[no-any-return]
 
     def segment(self, text: str) -> list[str]:
         """Dictionary-mode segmentation of ``text`` (no HMM new-word discovery)."""
@@ -123,8 +110,9 @@ class TermTokenizer:
 
         The same algorithm as jieba's ``cut(text, HMM=False)``, step for step: text is split into blocks of
         `_JIEBA_BLOCK` characters (every other character is a token of its own); in a block, the best route
-        through the word graph is found right to left with jieba's arithmetic, ties going to the longer word;
-        single ASCII letters and digits on the route are joined into one token. (A test compares the two.)
+        through the word graph is found right to left with jieba's arithmetic, ties going to the longer word,
+        and single ASCII letters and digits on the route are joined into one token (compiled:
+        ``keywords._segment.block_boundaries``). A test compares the two.
         """
         tokenizer = self.initialize()
         freq = self._prefixes
@@ -143,41 +131,7 @@ class TermTokenizer:
                         found.update(range(position + 1, position + len(piece) + 1))
                         position += len(piece)
                 continue
-            size = len(block)
-            score = [0.0] * (size + 1)
-            ends = list(range(size + 1))  # ends[k]: index of the last character of the best word from k
-            for k in range(size - 1, -1, -1):
-                # jieba: route[k] = max((log(FREQ.get(word) or 1) - logtotal + route[x + 1][0], x) for the words
-                # block[k : x + 1] of the graph, or x = k when there is none); the candidates are weighed as the
-                # word graph is walked (no list, no generator), and a strictly greater pair replaces the best,
-                # which is what max does
-                best: tuple[float, int] | None = None
-                i = k
-                count = freq.get(block[k])
-                while count is not None:
-                    if count:
-                        candidate = (log(count) - logtotal + score[i + 1], i)
-                        if best is None or candidate > best:
-                            best = candidate
-                    i += 1
-                    if i >= size:
-                        break
-                    count = freq.get(block[k : i + 1])
-                if best is None:  # no word starts here: the character alone, log(1) = 0
-                    best = (log(1) - logtotal + score[k + 1], k)
-                score[k], ends[k] = best
-            x = 0
-            joined = False  # single ASCII letters or digits being joined into one token
-            while x < size:
-                y = ends[x] + 1
-                if y - x == 1 and block[x] in _ASCII_ALNUM:
-                    joined = True
-                else:
-                    if joined:
-                        found.add(position + x)
-                        joined = False
-                    found.add(position + y)
-                x = y
-            position += size
+            found.update(position + cut for cut in block_boundaries(block, freq, logtotal))
+            position += len(block)
             found.add(position)
         return found
