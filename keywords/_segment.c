@@ -3,9 +3,11 @@
  * Both functions read jieba's prefix dictionary (``Tokenizer.FREQ``: every word with its count, and every
  * prefix of a word with count 0) and follow jieba's code step for step:
  *
- *   nothing_crosses(text, boundary, freq, longest) -> whether no dictionary word of text starts before
- *       ``boundary`` and ends after it (jieba's word graph then has no edge across it); False when ASCII
- *       characters touch on both sides (jieba joins those runs on its own);
+ *   nothing_crosses(text, boundary, freq, longest, reach) -> whether no dictionary word of text starts
+ *       before ``boundary`` and ends after it (jieba's word graph then has no edge across it); False when
+ *       ASCII characters touch on both sides (jieba joins those runs on its own). ``reach`` (bytes, one per
+ *       BMP character) is the length of the longest dictionary entry starting with that character, capped
+ *       at 255: a start from which no entry can reach past the boundary is not looked up;
  *   block_boundaries(block, freq, logtotal) -> the token boundaries (ends of tokens) jieba's
  *       ``__cut_DAG_NO_HMM`` gives one block of ``re_han_default`` characters: the best route through the word
  *       graph, found right to left with jieba's arithmetic (log(count or 1) - logtotal + route of the rest, in
@@ -16,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 
 /* freq[text[start:end]] as a new reference, NULL with no exception when absent, NULL with one on error. */
 static PyObject *
@@ -35,31 +38,51 @@ nothing_crosses(PyObject *module, PyObject *args)
 {
     PyObject *text, *freq;
     Py_ssize_t boundary, longest;
-    if (!PyArg_ParseTuple(args, "UnO!n", &text, &boundary, &PyDict_Type, &freq, &longest))
+    Py_buffer reach;
+    if (!PyArg_ParseTuple(args, "UnO!ny*", &text, &boundary, &PyDict_Type, &freq, &longest, &reach))
         return NULL;
+    if (reach.len != 0x10000) {
+        PyBuffer_Release(&reach);
+        PyErr_SetString(PyExc_ValueError, "reach must have one byte per BMP character");
+        return NULL;
+    }
+    const uint8_t *reach_of = reach.buf;
+    PyObject *result = NULL;
     const Py_ssize_t size = PyUnicode_GET_LENGTH(text);
-    if (boundary <= 0 || boundary >= size)
-        Py_RETURN_TRUE;
-    if (PyUnicode_READ_CHAR(text, boundary - 1) < 0x80 && PyUnicode_READ_CHAR(text, boundary) < 0x80)
-        Py_RETURN_FALSE;
+    if (boundary <= 0 || boundary >= size) {
+        result = Py_True;
+        goto done;
+    }
+    if (PyUnicode_READ_CHAR(text, boundary - 1) < 0x80 && PyUnicode_READ_CHAR(text, boundary) < 0x80) {
+        result = Py_False;
+        goto done;
+    }
     Py_ssize_t from = boundary - longest + 1 > 0 ? boundary - longest + 1 : 0;
     for (Py_ssize_t i = from; i < boundary; i++) {
+        Py_UCS4 first = PyUnicode_READ_CHAR(text, i);
+        if (first < 0x10000 && reach_of[first] < 255 && i + reach_of[first] <= boundary)
+            continue;  /* no entry starting with this character is long enough to pass the boundary */
         for (Py_ssize_t j = boundary + 1; j <= size; j++) {
             PyObject *count = lookup(freq, text, i, j);
             if (count == NULL) {
                 if (PyErr_Occurred())
-                    return NULL;
+                    goto done;
                 break;  /* not even a prefix: no longer piece from i is a word */
             }
             int word = PyObject_IsTrue(count);
             Py_DECREF(count);
             if (word < 0)
-                return NULL;
-            if (word)
-                Py_RETURN_FALSE;
+                goto done;
+            if (word) {
+                result = Py_False;
+                goto done;
+            }
         }
     }
-    Py_RETURN_TRUE;
+    result = Py_True;
+done:
+    PyBuffer_Release(&reach);
+    return Py_XNewRef(result);
 }
 
 static int

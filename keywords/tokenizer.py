@@ -50,6 +50,7 @@ class TermTokenizer:
         self._jieba: jieba.Tokenizer | None = None
         self._prefixes: dict[str, int] = {}
         self._longest = 1
+        self._reach = bytes(0x10000)
         self._lock = threading.Lock()
 
     @classmethod
@@ -76,6 +77,13 @@ class TermTokenizer:
                     tokenizer.add_word(word)
                 self._prefixes = tokenizer.FREQ
                 self._longest = max(map(len, tokenizer.FREQ))
+                # per BMP character: the length of the longest entry that starts with it (capped at 255)
+                reach = bytearray(0x10000)
+                for entry in tokenizer.FREQ:
+                    code = ord(entry[0])
+                    if code < 0x10000 and len(entry) > reach[code]:
+                        reach[code] = min(len(entry), 255)
+                self._reach = bytes(reach)
                 self._jieba = tokenizer
             return self._jieba
 
@@ -84,7 +92,7 @@ class TermTokenizer:
         dictionary's prefixes exactly as jieba builds its word graph (a word is an entry with a frequency; the
         other entries are prefixes); False when ASCII characters touch across it (jieba joins runs of ASCII
         letters and digits on its own: let it decide). Compiled: `keywords._segment`."""
-        return nothing_crosses(text, boundary, self._prefixes, self._longest)  # type: ignore[no-any-return]
+        return nothing_crosses(text, boundary, self._prefixes, self._longest, self._reach)  # type: ignore[no-any-return]
 
     def segment(self, text: str) -> list[str]:
         """Dictionary-mode segmentation of ``text`` (no HMM new-word discovery)."""

@@ -202,3 +202,30 @@ def test_quoted_spans_are_the_quote_regex(text: str) -> None:
     from keywords.quotes import _QUOTE, quoted_spans
 
     assert quoted_spans(text) == [m.span() for m in _QUOTE.finditer(text)]
+
+
+@SETTINGS
+@given(TEXTS)
+def test_the_compiled_crossing_test_walks_the_dictionary_like_jieba(text: str) -> None:
+    """keywords._segment.nothing_crosses (with its longest-entry shortcut) against the plain walk of jieba's
+    prefix dictionary: is there an entry with a frequency that starts before a boundary and ends after it?"""
+    tokenizer = TermTokenizer.for_lexicon(load_lexicon())
+    tokenizer.initialize()
+    freq = tokenizer._prefixes
+
+    def plain(view: str, boundary: int) -> bool:
+        if boundary <= 0 or boundary >= len(view):
+            return True
+        if view[boundary - 1].isascii() and view[boundary].isascii():
+            return False
+        for i in range(max(0, boundary - tokenizer._longest + 1), boundary):
+            for j in range(boundary + 1, len(view) + 1):
+                if view[i:j] not in freq:
+                    break
+                if freq[view[i:j]]:
+                    return False
+        return True
+
+    for view in (text, normalise(text).skeleton):
+        for boundary in range(len(view) + 1):
+            assert tokenizer._nothing_crosses(view, boundary) == plain(view, boundary)
