@@ -156,8 +156,15 @@ def _extract(text: NormalisedText, windows: list[tuple[int, int]]) -> list[Conta
     return found
 
 
+# Every WeChat cue, and every QQ cue, contains one of these characters (the first of each alternative of
+# `_WECHAT_CUE` and `_QQ_CUE`): a window without any holds no WeChat (QQ) contact, and its regexes need not run.
+_WECHAT_CUE_CHARS = "加+➕vw微威薇徽维绿"
+_QQ_CUE_CHARS = "q扣企🐧"
+
+
 def _extract_window(text: NormalisedText, view: str, pos: int, endpos: int) -> list[Contact]:
     found: list[Contact] = []
+    window = view[pos:endpos]
 
     for m in _MOBILE.finditer(view, pos, endpos):
         value = _strict_mobile(m.group(1))
@@ -165,7 +172,8 @@ def _extract_window(text: NormalisedText, view: str, pos: int, endpos: int) -> l
             start, end = text.digits_span(*m.span(1))
             found.append(Contact("mobile", value, start, end))
 
-    for m in (*_WECHAT.finditer(view, pos, endpos), *_WECHAT_BELOW.finditer(view, pos, endpos)):
+    wechat = any(ch in window for ch in _WECHAT_CUE_CHARS)
+    for m in (*_WECHAT.finditer(view, pos, endpos), *_WECHAT_BELOW.finditer(view, pos, endpos)) if wechat else ():
         if m.group(1) is not None:
             value = _strict_mobile(m.group(1))
             if value is None:
@@ -176,7 +184,8 @@ def _extract_window(text: NormalisedText, view: str, pos: int, endpos: int) -> l
             start, end = text.digits_span(*m.span(2))
         found.append(Contact("wechat", value, start, end))
 
-    for m in (*_QQ.finditer(view, pos, endpos), *_QQ_BELOW.finditer(view, pos, endpos)):
+    qq = any(ch in window for ch in _QQ_CUE_CHARS)
+    for m in (*_QQ.finditer(view, pos, endpos), *_QQ_BELOW.finditer(view, pos, endpos)) if qq else ():
         value = _NON_DIGIT.sub("", m.group(1))
         start, end = text.digits_span(*m.span(1))
         found.append(Contact("qq", value, start, end))

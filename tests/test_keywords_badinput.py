@@ -229,3 +229,19 @@ def test_the_compiled_crossing_test_walks_the_dictionary_like_jieba(text: str) -
     for view in (text, normalise(text).skeleton):
         for boundary in range(len(view) + 1):
             assert tokenizer._nothing_crosses(view, boundary) == plain(view, boundary)
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from("加+➕vwx微威薇徽维绿泡信qQ扣企鹅🐧号: \n1234567890"), max_size=50)))
+def test_contact_cues_hold_their_marker_characters(text: str) -> None:
+    """Every WeChat (QQ) match holds one of the characters the extraction windows are tested for."""
+    from keywords import contacts
+
+    view = normalise(text).digits
+    for regexes, chars in (
+        ((contacts._WECHAT, contacts._WECHAT_BELOW), contacts._WECHAT_CUE_CHARS),
+        ((contacts._QQ, contacts._QQ_BELOW), contacts._QQ_CUE_CHARS),
+    ):
+        for regex in regexes:
+            for m in regex.finditer(view):
+                assert any(ch in m.group() for ch in chars), (regex.pattern, m.group())
