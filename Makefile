@@ -31,7 +31,8 @@ $(DEB_STAMP): Makefile | $(BIN)/python
 
 system-deps: $(DEB_STAMP)
 
-$(STAMP): pyproject.toml | $(BIN)/python $(DEB_STAMP)
+# setup.py and the C source: `pip install -e .` compiles keywords/_*.c, and must again when they change.
+$(STAMP): pyproject.toml setup.py keywords/_automaton.c keywords/_fold.c keywords/_segment.c | $(BIN)/python $(DEB_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -53,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_workers.py
 
 clean:
-	rm -rf $(VENV) var out .pytest_cache
+	rm -rf $(VENV) var out .pytest_cache build keywords/*.so

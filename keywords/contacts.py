@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from keywords._fold import char_positions, digit_chains
+
 if TYPE_CHECKING:
     from keywords.normalisation import NormalisedText
 
@@ -87,23 +89,43 @@ def _strict_mobile(raw: str) -> str | None:
 
 # Where a contact can start: a run of at least five digits (mobile and QQ numbers, a number as WeChat ID) or
 # a WeChat cue (IDs made of letters). The extraction regexes run only in windows around these hints, which
-# both hint regexes find at several hundred MB/s; a window reaches `_BEFORE` characters back (cue and fillers
-# before a number) and `_AFTER` forward (the ID after a cue, or the next line), and is then stretched over the
-# rest of any number or ID and the spaces after it, so no match is cut at a window's edge.
+# are found at several hundred MB/s (the digit runs of `_NUMBER_HINT` by keywords._fold.digit_chains, the
+# compiled equivalent of that regex, which a test compares with it); a window reaches `_BEFORE` characters back
+# (cue and fillers before a number) and `_AFTER` forward (the ID after a cue, or the next line), and is then
+# stretched over the rest of any number or ID and the spaces after it, so no match is cut at a window's edge.
 _NUMBER_HINT = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){4,}")
 # Every alternative starts with a literal character, so the engine skips ahead to the next possible start at C
 # speed (a group first, as in "(?:加|\+|➕)…", makes it try every position).
 _WECHAT_HINT = re.compile(
     r"微信|威信|薇信|徽信|维信|绿\s{0,2}泡|v\s{0,2}信|vx|wx|weixin|加\s{0,2}(?:v|微|w)|\+\s{0,2}(?:v|微|w)|➕\s{0,2}(?:v|微|w)"
 )
+# The first character of every alternative of `_WECHAT_HINT`: a hint can start only there.
+_WECHAT_HINT_STARTS = "微威薇徽维绿vw加+➕"
+
+
+def _wechat_hints(view: str) -> list[re.Match[str]]:
+    """``_WECHAT_HINT.finditer(view)``, trying the regex only where a hint can start (found by a compiled pass):
+    the same matches, without the regex engine trying every position of the page."""
+    found: list[re.Match[str]] = []
+    resume = 0
+    for position in char_positions(view, _WECHAT_HINT_STARTS):
+        if position < resume:
+            continue  # inside the previous match: finditer goes on after it
+        m = _WECHAT_HINT.match(view, position)
+        if m is not None:
+            found.append(m)
+            resume = m.end()
+    return found
+
+
 _TAIL = re.compile(r"[0-9a-z_\-]*[^\S\n]*")
 _BEFORE = 64
 _AFTER = 96
 
 
 def _windows(view: str) -> list[tuple[int, int]]:
-    spans = [(max(0, m.start() - _BEFORE), m.end()) for m in _NUMBER_HINT.finditer(view)]
-    spans += [(m.start(), m.end() + _AFTER) for m in _WECHAT_HINT.finditer(view)]
+    spans = [(max(0, start - _BEFORE), end) for start, end in digit_chains(view, 5, 3)]
+    spans += [(m.start(), m.end() + _AFTER) for m in _wechat_hints(view)]
     spans.sort()
     windows: list[tuple[int, int]] = []
     for start, end in spans:
@@ -134,8 +156,15 @@ def _extract(text: NormalisedText, windows: list[tuple[int, int]]) -> list[Conta
     return found
 
 
+# Every WeChat cue, and every QQ cue, contains one of these characters (the first of each alternative of
+# `_WECHAT_CUE` and `_QQ_CUE`): a window without any holds no WeChat (QQ) contact, and its regexes need not run.
+_WECHAT_CUE_CHARS = "加+➕vw微威薇徽维绿"
+_QQ_CUE_CHARS = "q扣企🐧"
+
+
 def _extract_window(text: NormalisedText, view: str, pos: int, endpos: int) -> list[Contact]:
     found: list[Contact] = []
+    window = view[pos:endpos]
 
     for m in _MOBILE.finditer(view, pos, endpos):
         value = _strict_mobile(m.group(1))
@@ -143,7 +172,8 @@ def _extract_window(text: NormalisedText, view: str, pos: int, endpos: int) -> l
             start, end = text.digits_span(*m.span(1))
             found.append(Contact("mobile", value, start, end))
 
-    for m in (*_WECHAT.finditer(view, pos, endpos), *_WECHAT_BELOW.finditer(view, pos, endpos)):
+    wechat = any(ch in window for ch in _WECHAT_CUE_CHARS)
+    for m in (*_WECHAT.finditer(view, pos, endpos), *_WECHAT_BELOW.finditer(view, pos, endpos)) if wechat else ():
         if m.group(1) is not None:
             value = _strict_mobile(m.group(1))
             if value is None:
@@ -154,7 +184,8 @@ def _extract_window(text: NormalisedText, view: str, pos: int, endpos: int) -> l
             start, end = text.digits_span(*m.span(2))
         found.append(Contact("wechat", value, start, end))
 
-    for m in (*_QQ.finditer(view, pos, endpos), *_QQ_BELOW.finditer(view, pos, endpos)):
+    qq = any(ch in window for ch in _QQ_CUE_CHARS)
+    for m in (*_QQ.finditer(view, pos, endpos), *_QQ_BELOW.finditer(view, pos, endpos)) if qq else ():
         value = _NON_DIGIT.sub("", m.group(1))
         start, end = text.digits_span(*m.span(1))
         found.append(Contact("qq", value, start, end))

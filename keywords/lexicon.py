@@ -143,7 +143,6 @@ class StructureCue:
     key: str
     regex: re.Pattern[str] | None
     source: str
-    required: str = ""  # a literal every match of ``regex`` contains (a quick test before running it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,22 +342,6 @@ def nested_repeat(regex_text: str) -> str | None:
         return None
 
     return walk(parser.parse(regex_text), False)
-
-
-def required_literal(regex_text: str) -> str:
-    """The longest run of literal characters at the top level of a regex (outside groups, branches and
-    repeats): every match contains it, so a text without it needs no search. Empty when there is none."""
-    from re import _constants as constants  # type: ignore[attr-defined]
-    from re import _parser as parser  # type: ignore[attr-defined]
-
-    best = current = ""
-    for op, value in parser.parse(regex_text):
-        if op == constants.LITERAL:
-            current += chr(value)
-            best = max(best, current, key=len)
-        elif op not in (constants.AT, constants.ASSERT, constants.ASSERT_NOT):
-            current = ""  # assertions take no characters; anything else ends the run
-    return best
 
 
 def _parse_pattern(path: Path, number: int, line: str) -> PatternRule:
@@ -562,8 +545,7 @@ class _Reader:
                 self.problem(path, number, f"duplicate {kind} cue {text!r}")
                 continue
             seen.add((kind, key or text))
-            required = required_literal(regex.pattern) if regex is not None else ""
-            cues.append(StructureCue(kind, text, key, regex, f"{path.name}:{number}", required))
+            cues.append(StructureCue(kind, text, key, regex, f"{path.name}:{number}"))
         return cues
 
 

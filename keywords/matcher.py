@@ -48,8 +48,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ahocorasick
+import numpy as np
 
+from keywords._automaton import DenseAutomaton, table_size
 from keywords.lexicon import CONTEXT_GROUP, Lexicon, StructureCue, Term
+from keywords.offsets import OffsetMap
 
 if TYPE_CHECKING:
     from keywords.normalisation import NormalisedText
@@ -121,6 +124,10 @@ def _continues_negated_enumeration(original: str, previous: TermMatch | None, st
     return _ENUMERATION_GAP.fullmatch(original, previous.end, max(previous.end, start)) is not None
 
 
+def _ascii_edge(key: str) -> bool:
+    return key[0].isascii() or key[-1].isascii()
+
+
 def _is_ascii_letter(ch: str) -> bool:
     folded = unicodedata.normalize("NFKC", ch)
     return len(folded) == 1 and folded.isascii() and folded.isalpha()
@@ -135,31 +142,68 @@ def _is_token_char(ch: str) -> bool:
     return len(folded) == 1 and folded.isascii() and (folded.isalnum() or folded in "_-")
 
 
+_INT64 = np.dtype(np.int64)
 #: Up to this many keys the term automaton walks UTF-8 bytes; a larger lexicon walks characters.
 BYTE_AUTOMATON_MAX_KEYS = 20_000
+#: Largest transition table (bytes) of the dense automaton; a lexicon that needs more uses pyahocorasick.
+DENSE_AUTOMATON_MAX_BYTES = 32_000_000
 
 
 class _TermAutomaton:
     """An Aho-Corasick automaton over a page's skeleton, reporting character positions.
 
-    pyahocorasick walks a text at a speed that falls with the number of distinct characters that start a key:
-    a lexicon of Chinese terms starts with hundreds of them. Over UTF-8 bytes (carried in a latin-1 string,
-    one byte per character) every Chinese character starts with one of a handful of lead bytes, and the same
-    scan runs markedly faster -- but the trie has a node per byte, about three times as many. So a lexicon of
-    up to `BYTE_AUTOMATON_MAX_KEYS` keys is matched over bytes (speed), a larger one over characters (memory:
-    100,000 terms stay well under 200 MB). Over bytes, match ends are mapped back to character indices
-    incrementally (ends arrive in order), which adds linear work. Both give the same matches.
+    A lexicon whose transition table fits in `DENSE_AUTOMATON_MAX_BYTES` (the shipped one needs a few MB) is
+    matched by ``keywords._automaton.DenseAutomaton``: compiled, every failure link resolved in advance, one
+    class lookup and one table load per character. A larger one falls back to pyahocorasick, which walks a
+    text at a speed that falls with the number of distinct characters that start a key: a lexicon of Chinese
+    terms starts with hundreds of them. Over UTF-8 bytes every Chinese character starts with one of a handful
+    of lead bytes, and the same scan runs markedly faster -- but the trie has a node per byte, about three
+    times as many. So up to `BYTE_AUTOMATON_MAX_KEYS` keys pyahocorasick walks bytes (carried in a latin-1
+    string, match ends mapped back to character indices incrementally), and a larger lexicon walks characters
+    (memory: 100,000 terms stay well under 200 MB). All three give the same matches in the same order.
     """
 
     def __init__(self, keys: dict[str, object]) -> None:
+        self._dense: DenseAutomaton | None = None
         self._bytes = len(keys) <= BYTE_AUTOMATON_MAX_KEYS
+        if self._bytes and table_size(list(keys)) <= DENSE_AUTOMATON_MAX_BYTES:
+            self._dense = DenseAutomaton(list(keys), list(keys.values()))
+            return
         self._automaton = ahocorasick.Automaton()
         for key, value in keys.items():
             self._automaton.add_word(key.encode("utf-8").decode("latin-1") if self._bytes else key, value)
         self._automaton.make_automaton()
 
-    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
+    def findall(self, text: str) -> list[tuple[int, Any]]:
         """``(index of the match's last character in text, value)`` for every match, in order of their ends."""
+        if self._dense is not None:
+            return self._dense.findall(text)  # type: ignore[no-any-return]
+        return list(self.iter(text))
+
+    def findall_mapped(self, text: str, offsets: OffsetMap) -> list[tuple[int, Any, int, int]]:
+        """`findall` with ``offsets[first]`` and ``offsets[last]`` of every match (first: its first character,
+        from the value's key length at index 2); the dense automaton reads them from an array-backed map."""
+        array = offsets.array
+        if self._dense is not None and array is not None and array.dtype == _INT64 and array.flags.c_contiguous:
+            return self._dense.findall_mapped(text, array)  # type: ignore[no-any-return]
+        hits = self.findall(text)
+        firsts = offsets.take([last - value[2] + 1 for last, value in hits])
+        lasts = offsets.take([last for last, _ in hits])
+        return [
+            (last, value, first, orig_last) for (last, value), first, orig_last in zip(hits, firsts, lasts, strict=True)
+        ]
+
+    def first(self, text: str) -> tuple[int, Any] | None:
+        """The first of `findall`, found without scanning further."""
+        if self._dense is not None:
+            return self._dense.first(text)  # type: ignore[no-any-return]
+        return next(self.iter(text), None)
+
+    def iter(self, text: str) -> Iterator[tuple[int, Any]]:
+        """`findall` as an iterator."""
+        if self._dense is not None:
+            yield from self._dense.findall(text)
+            return
         if not self._bytes:
             yield from self._automaton.iter(text)
             return
@@ -200,13 +244,14 @@ class Matcher:
         self._absent = (
             _TermAutomaton({c.key: i for i, c in enumerate(self._absent_cues)}) if self._absent_cues else None
         )
-        # skeleton key -> (term index or -1, cue indices, key length); a key may be both a term and a cue ("记者")
-        entries: dict[str, tuple[int, tuple[int, ...], int]] = {}
+        # skeleton key -> (term index or -1, cue indices, key length, key, whether an edge of the key is ASCII);
+        # a key may be both a term and a cue ("记者")
+        entries: dict[str, tuple[int, tuple[int, ...], int, str, bool]] = {}
         for index, term in enumerate(self._terms):
-            entries[term.key] = (index, (), len(term.key))
+            entries[term.key] = (index, (), len(term.key), term.key, _ascii_edge(term.key))
         for index, cue in enumerate(self._cues):
-            term_index, cue_indices, length = entries.get(cue.key, (-1, (), len(cue.key)))
-            entries[cue.key] = (term_index, (*cue_indices, index), length)
+            term_index, cue_indices, *rest = entries.get(cue.key, (-1, (), len(cue.key), cue.key, _ascii_edge(cue.key)))
+            entries[cue.key] = (term_index, (*cue_indices, index), *rest)  # type: ignore[assignment]
         self._automaton = _TermAutomaton(dict(entries))
         self._pinyin = _automaton({k: i for i, t in enumerate(self._terms) for k in t.pinyin})
         self._initials = _automaton({k: i for i, t in enumerate(self._terms) for k in t.initials})
@@ -235,17 +280,20 @@ class Matcher:
         original = text.original
         spans: list[tuple[int, int, Term, int, int]] = []
         cues: list[CueMatch] = []
-        hits = list(self._automaton.iter(skeleton))
-        # the original indices of every match's first and last character, looked up in two batches
-        firsts = text.skeleton_map.take([last - value[2] + 1 for last, value in hits])
-        lasts = text.skeleton_map.take([last for last, _ in hits])
-        for (last, (term_index, cue_indices, length)), orig_first, orig_last in zip(hits, firsts, lasts, strict=True):
+        # with the original indices of every match's first and last character
+        for last, (
+            term_index,
+            cue_indices,
+            length,
+            key,
+            ascii_edge,
+        ), orig_first, orig_last in self._automaton.findall_mapped(skeleton, text.skeleton_map):
             start = last - length + 1
             end = last + 1
-            ascii_key = skeleton[start].isascii() or skeleton[last].isascii()
-            if (
-                ascii_key and not _ascii_edges_ok_at(original, skeleton[start:end], orig_first, orig_last)
-            ) or _straddles_break_at(text, start, end, orig_first, orig_last):
+            if ascii_edge and not _ascii_edges_ok_at(original, key, orig_first, orig_last):
+                continue
+            # (a match that is one contiguous run of the original straddles nothing: no call needed)
+            if orig_last - orig_first != length - 1 and _straddles_break_at(text, start, end, orig_first, orig_last):
                 continue
             orig_end = orig_last + 1
             if cue_indices:
@@ -265,7 +313,7 @@ class Matcher:
         """The first cue of an "absent" structure kind in the skeleton (the automaton stops there), or None."""
         if self._absent is None:
             return None
-        found = next(self._absent.iter(text.skeleton), None)
+        found = self._absent.first(text.skeleton)
         if found is None:
             return None
         last, index = found

@@ -32,9 +32,11 @@ Views (see `NormalisedText`):
 Offset maps are `keywords.offsets.OffsetMap` sequences: a match ``[s, e)`` in the skeleton or digits view maps
 back to the original span ``[map[s], map[e-1] + 1)``. The pinyin and initials maps point into the skeleton
 (a match there is checked against the skeleton's syllable and word boundaries) and compose into the skeleton
-map for original positions. Every stage works on whole strings at C speed (``str.translate``, ``re.split``,
-OpenCC); Python-level loops run only over characters that fold irregularly (zero-width, ⑸ → "(5)") and over
-the small pinyin regions, so normalisation is linear in the page.
+map for original positions. Every stage works on whole strings at C speed: the per-character passes (fold,
+skeleton, the digits view's number-run mapping) are compiled (`keywords._fold`, driven
+by this module's per-code-point tables), with a numpy and a pure-Python implementation for pages where a
+character expands into several (⑸ → "(5)"), and OpenCC and regexes do the rest; Python-level loops run only
+over such characters and over the small pinyin regions, so normalisation is linear in the page.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 
 import opencc
 
+from keywords._fold import Folder
 from keywords.offsets import OffsetMap
 
 __all__ = [
@@ -94,7 +97,8 @@ _CN_DIGITS = {
 }  # fmt: skip
 _DIGIT_CLASS = "[0-9" + "".join(_CN_DIGITS) + "]"
 # At least five digit characters, with at most three separators between neighbours.
-_NUMBER_RUN = re.compile(_DIGIT_CLASS + r"(?:[ \t\r\n\-_.·]{0,3}" + _DIGIT_CLASS + r"){4,}")
+_SEPARATORS = " \t\r\n-_.·"  # what may separate the digits of a number-like run (at most three in a row)
+_NUMBER_RUN = re.compile(_DIGIT_CLASS + "(?:[" + re.escape(_SEPARATORS) + "]{0,3}" + _DIGIT_CLASS + "){4,}")
 _HAS_CN_DIGIT = re.compile("[" + "".join(_CN_DIGITS) + "]")
 _CN_DIGIT_TABLE = str.maketrans(_CN_DIGITS)
 
@@ -102,7 +106,9 @@ _REMOVED_CATEGORIES = frozenset("ZPSC")
 # Chinese characters that have a pinyin reading (CJK unified ideographs, extensions, compatibility, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
-_LATIN_RUN = re.compile("[a-z]{2,}")
+# "[a-z][a-z]+" rather than the equivalent "[a-z]{2,}": a pattern that starts with a plain character class lets
+# the regex engine skip ahead to the next candidate at C speed (about twice as fast over Chinese text).
+_LATIN_RUN = re.compile("[a-z][a-z]+")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CJK_BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x323B0))
 _REGION_SEPARATOR = " "
@@ -360,11 +366,16 @@ def reading(ch: str) -> str:
     return value if value.isascii() and value.isalpha() else ch
 
 
-def _render_regions(skeleton: str) -> tuple[str, OffsetMap, str, OffsetMap]:
-    """The pinyin and initials views (and their maps into the skeleton) of the skeleton's mixed-script regions."""
+def _render_regions(
+    skeleton: str, latin_runs: list[tuple[int, int]] | None = None
+) -> tuple[str, OffsetMap, str, OffsetMap]:
+    """The pinyin and initials views (and their maps into the skeleton) of the skeleton's mixed-script regions
+    (``latin_runs``: the spans of `_LATIN_RUN` in the skeleton, when already known)."""
     regions: list[tuple[int, int]] = []
-    for m in _LATIN_RUN.finditer(skeleton):
-        start, end = max(0, m.start() - PINYIN_CONTEXT), min(len(skeleton), m.end() + PINYIN_CONTEXT)
+    if latin_runs is None:
+        latin_runs = [m.span() for m in _LATIN_RUN.finditer(skeleton)]
+    for run_start, run_end in latin_runs:
+        start, end = max(0, run_start - PINYIN_CONTEXT), min(len(skeleton), run_end + PINYIN_CONTEXT)
         if regions and start <= regions[-1][1]:
             regions[-1] = (regions[-1][0], end)
         else:
@@ -436,9 +447,14 @@ def normalise_python(text: str) -> NormalisedText:
 
 
 def _with_pinyin(
-    text: str, skeleton: str, skeleton_map: OffsetMap, digits: str, digits_map: OffsetMap
+    text: str,
+    skeleton: str,
+    skeleton_map: OffsetMap,
+    digits: str,
+    digits_map: OffsetMap,
+    latin_runs: list[tuple[int, int]] | None = None,
 ) -> NormalisedText:
-    pinyin, pinyin_map, initials, initials_map = _render_regions(skeleton)
+    pinyin, pinyin_map, initials, initials_map = _render_regions(skeleton, latin_runs)
     return NormalisedText(
         original=text,
         skeleton=skeleton,
@@ -494,8 +510,37 @@ def _numpy_tables() -> _Tables | None:
     return _Tables(np, fold, length, removed, traditional)
 
 
+@cache
+def _folder() -> Folder:
+    """The compiled per-character passes (`keywords._fold`) over the numpy tables."""
+    tables = _numpy_tables()
+    assert tables is not None
+    chinese, values = "".join(_CN_DIGITS), "".join(_CN_DIGITS.values())
+    return Folder(tables.fold, tables.length, tables.removed, tables.traditional, chinese, values, _SEPARATORS)
+
+
 def _normalise_numpy(text: str, tables: _Tables) -> NormalisedText | None:
-    """The numpy implementation; None when t2s changes the text's length (then the Python one takes over)."""
+    """The numpy implementation; None when t2s changes the text's length (then the Python one takes over).
+    The compiled passes of `_folder` do the work unless some character expands into several (⑸ → "(5)")."""
+    np = tables.np
+    folder = _folder()
+    found = folder.fold(text)
+    if found is not None:
+        folded_text, index, traditional = found
+        if traditional:
+            converted = _convert_t2s(folded_text)
+            if len(converted) != len(folded_text):
+                return None
+            folded_text = converted
+        skeleton, kept, latin_runs = folder.skeleton(folded_text, index)
+        fold_map = (
+            OffsetMap.identity(len(folded_text))
+            if index is None
+            else OffsetMap.from_array(np.frombuffer(index, dtype=np.int64))
+        )
+        digits = folder.number_runs(folded_text)
+        skeleton_map = OffsetMap.from_array(np.frombuffer(kept, dtype=np.int64))
+        return _with_pinyin(text, skeleton, skeleton_map, digits, fold_map, latin_runs)
     np = tables.np
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = tables.length[codes]

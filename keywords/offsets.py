@@ -147,6 +147,11 @@ class OffsetMap(Sequence[int]):
         """How many linear segments the map is stored as (a measure of its memory)."""
         return len(self._starts)
 
+    @property
+    def array(self) -> Any:
+        """The integer array a map from `from_array` is stored as (one origin per view index); None otherwise."""
+        return None
+
 
 class _IntArray(Protocol):
     """The part of a numpy integer array `_ArrayMap` uses."""
@@ -186,6 +191,10 @@ class _ArrayMap(OffsetMap):
 
     def take(self, indices: list[int]) -> list[int]:
         return self._array[indices].tolist() if indices else []  # type: ignore[no-any-return]
+
+    @property
+    def array(self) -> Any:
+        return self._array
 
     @property
     def segments(self) -> int:

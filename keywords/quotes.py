@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from keywords._fold import char_positions
+
 __all__ = ["in_spans", "quoted_spans", "reported_or_mentions"]
 
 # Longest quotation considered; an unpaired opening mark must not swallow the rest of the page.
@@ -25,9 +27,24 @@ _QUOTE = re.compile(
 )
 
 
+_OPENING = "".join(dict.fromkeys(o for o, _ in _PAIRS))
+
+
 def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """``[start, end)`` of every quotation in ``text``, marks included, in order, not overlapping."""
-    return [m.span() for m in _QUOTE.finditer(text)]
+    """``[start, end)`` of every quotation in ``text``, marks included, in order, not overlapping.
+
+    The matches of ``_QUOTE.finditer(text)``, found by trying the regex only at opening marks (a compiled pass
+    finds them), not at every position of the page."""
+    spans: list[tuple[int, int]] = []
+    resume = 0
+    for position in char_positions(text, _OPENING):
+        if position < resume:
+            continue  # inside the previous quotation: finditer goes on after it
+        m = _QUOTE.match(text, position)
+        if m is not None:
+            spans.append(m.span())
+            resume = m.end()
+    return spans
 
 
 # A verb of saying just before a quotation (at most a colon or comma and spaces between).

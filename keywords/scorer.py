@@ -69,15 +69,18 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keywords._fold import char_positions
 from keywords.contacts import CONTACT_KINDS, extract_contacts
 from keywords.domains import OfficialDomains
 from keywords.lexicon import CATEGORIES_OF_GROUP, CONTEXT_GROUP, Lexicon, StructureKind, load_lexicon
 from keywords.matcher import Matcher
 from keywords.normalisation import normalise
 from keywords.patterns import find_patterns
+from keywords.prefilter import RegexGate
 from keywords.quotes import quoted_spans, reported_or_mentions
 from keywords.result import CATEGORIES, Reason, ScoreResult
 from keywords.signals import ImageText, PageInput
@@ -87,6 +90,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from keywords.contacts import Contact
+    from keywords.lexicon import PatternRule, StructureCue
     from keywords.matcher import Scan, TermMatch
     from keywords.normalisation import NormalisedText
     from keywords.result import Identifier
@@ -142,13 +146,12 @@ _NEGATED_PREFIX = "negated."
 _QUOTED_PREFIX = "quoted."
 _ASKED_PREFIX = "asked."
 _TEXT_SOURCE = "text"
-_NEWLINE = re.compile("\n")
-_QUOTE_MARKS = re.compile('[“「『《‘"＂]')
 # A block that asks ("……也能加号吗？", "问：……") offers nothing: its evidence is discounted and it anchors and
 # partners no combination.
 _QUESTION = re.compile(r"^\s*(?:问|q)\s*[:：]|[?？]\s*$", re.IGNORECASE | re.MULTILINE)
 _QUESTION_LINE = re.compile(r"^[^\n]*[?？][ \t]*$|^[ \t]*(?:问|q)[ \t]*[:：][^\n]*$", re.IGNORECASE | re.MULTILINE)
-_QUESTION_MARKS = re.compile("[?？]|问")
+_QUESTION_MARKS = "?？问"  # a page without any of them asks nothing (single-character searches: fast)
+_START_END = attrgetter("start", "end")
 
 
 def _categories_of(group: str) -> tuple[str, ...]:
@@ -208,6 +211,8 @@ class Scorer:
         # the raw score a hit needs (rule 10 solved for r)
         self._hit_raw = HALF_SATURATION * hit_threshold / (100 - hit_threshold) if hit_threshold < 100 else math.inf
         self._regex_cues = tuple(c for c in lexicon.structure_cues if c.regex is not None)
+        # One pass over a page's digits view tells which pattern rules and regex cues may match it at all.
+        self._gate = RegexGate([r.regex for r in lexicon.patterns] + [c.regex for c in self._regex_cues])  # type: ignore[misc]
         # A term containing a cue of an "absent" kind shows that cue too, whatever spelling matched it
         # ("daiguahao" is 代挂号, which contains the medical word 挂号).
         absent_cues = [c for c in lexicon.structure_cues if c.key and self._kinds[c.kind].absent]
@@ -249,7 +254,10 @@ class Scorer:
         normalised = normalise(text)
         scan = self._matcher.scan(normalised)
         contacts = extract_contacts(normalised)
-        evidence = self._evidence(normalised, scan.terms, contacts)
+        may_match = self._gate.may_match(normalised.digits)
+        patterns = [r for r, ok in zip(self.lexicon.patterns, may_match, strict=False) if ok]
+        regex_cues = [c for c, ok in zip(self._regex_cues, may_match[len(self.lexicon.patterns) :], strict=True) if ok]
+        evidence = self._evidence(normalised, scan.terms, contacts, patterns)
 
         values: dict[str, set[str]] = {kind: set() for kind in self._contact_kinds}
         for contact in contacts:
@@ -288,7 +296,8 @@ class Scorer:
 
         kept = _weigh(text, evidence)
         kept.extend(_combos(text, kept))
-        kept.extend(self._structure(normalised, scan, kept))
+        kept.extend(self._structure(normalised, scan, kept, regex_cues))
+        kept.sort(key=_reason_order)  # stable: equal keys keep the order of the rules above
         reasons = [
             Reason(
                 k.rule_id,
@@ -299,9 +308,6 @@ class Scorer:
             )
             for k in kept
         ]
-        order = sorted(range(len(reasons)), key=lambda i: (reasons[i].start, reasons[i].end, reasons[i].rule_id))
-        reasons = [reasons[i] for i in order]
-        kept = [kept[i] for i in order]
 
         raw = max(0.0, sum(r.weight for r in reasons))
         score = int(100.0 * raw / (raw + HALF_SATURATION) + 0.5)
@@ -317,8 +323,15 @@ class Scorer:
             identifiers=tuple(identifiers.values()),
         )
 
-    def _evidence(self, normalised: NormalisedText, terms: list[TermMatch], contacts: list[Contact]) -> list[_Evidence]:
-        """Every piece of lexicon and contact evidence in the text, with its base weight."""
+    def _evidence(
+        self,
+        normalised: NormalisedText,
+        terms: list[TermMatch],
+        contacts: list[Contact],
+        patterns: Sequence[PatternRule],
+    ) -> list[_Evidence]:
+        """Every piece of lexicon and contact evidence in the text, with its base weight (``patterns``: the
+        pattern rules that may match it)."""
         term_info = self._term_info
         evidence: list[_Evidence] = []
         for match in terms:
@@ -327,7 +340,7 @@ class Scorer:
                 _Evidence(rule_id, group, kind, weight, match.start, match.end, "", match.negated, categories)
             )
         pattern_info = self._pattern_info
-        for found in find_patterns(self.lexicon.patterns, normalised):
+        for found in find_patterns(patterns, normalised):
             rule_id, group, kind, weight, categories = pattern_info[id(found.rule)]
             evidence.append(_Evidence(rule_id, group, kind, weight, found.start, found.end, "", False, categories))
         mobiles = {c.value for c in contacts if c.kind == "mobile"}
@@ -362,8 +375,11 @@ class Scorer:
                 )
         return evidence
 
-    def _structure(self, normalised: NormalisedText, scan: Scan, kept: list[_Kept]) -> list[_Kept]:
-        """Rule 9: genre reasons, on pages whose positive evidence could make a hit."""
+    def _structure(
+        self, normalised: NormalisedText, scan: Scan, kept: list[_Kept], regex_cues: Sequence[StructureCue]
+    ) -> list[_Kept]:
+        """Rule 9: genre reasons, on pages whose positive evidence could make a hit (``regex_cues``: the regex
+        cues that may match the page)."""
         positive = sum(k.weight for k in kept if k.weight > 0)
         if positive < self._hit_raw or not self._kinds:
             return []  # not even all of it would make a hit: nothing to discount
@@ -377,10 +393,8 @@ class Scorer:
             for cue in self._implied_cues.get(term_match.term.key, ()):
                 first[cue.kind].setdefault(cue.text, (term_match.start, term_match.end))
         digits = normalised.digits
-        for cue in self._regex_cues:
+        for cue in regex_cues:
             assert cue.regex is not None
-            if cue.required and cue.required not in digits:
-                continue
             found = cue.regex.search(digits)
             if found and found.end() > found.start():
                 first[cue.kind].setdefault(cue.text, normalised.digits_span(found.start(), found.end()))
@@ -403,10 +417,20 @@ class Scorer:
         return out
 
 
+def _line_starts(text: str) -> list[int]:
+    """Where each line (block) of ``text`` starts."""
+    return [0, *[position + 1 for position in char_positions(text, "\n")]]
+
+
+def _reason_order(k: _Kept) -> tuple[int, int, str]:
+    """Reasons are listed by position, then end, then rule id."""
+    return k.item.start, k.item.end, k.rule_id
+
+
 def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
     """Apply the repeat, negation, quotation, question and co-occurrence rules (2-6, 8) of the module docstring."""
     by_rule: dict[str, list[_Evidence]] = defaultdict(list)
-    for item in sorted(evidence, key=lambda e: (e.start, e.end)):
+    for item in sorted(evidence, key=_START_END):
         by_rule[item.rule_id].append(item)
 
     kept: list[_Kept] = []
@@ -422,11 +446,11 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
     # Benign context: context evidence and disclaimers (the only negative negated evidence).
     context = sum(k.weight for k in kept if k.item.kind == "context" or k.item.negated)
     positive = [k for k in kept if k.weight > 0 and k.item.start >= 0]
-    if positive and _QUOTE_MARKS.search(text):
-        quotes = quoted_spans(text)
+    quotes = quoted_spans(text) if positive else []  # (quotations are found from their opening marks)
+    if quotes:
         reported = {(s, e) for s, e, said in reported_or_mentions(text, quotes) if said}
         for k in positive:
-            index = bisect_right(quotes, (k.item.start, float("inf"))) - 1
+            index = bisect_right(quotes, (k.item.start, math.inf)) - 1
             if index < 0 or k.item.end > quotes[index][1]:
                 continue
             q_start, q_end = quotes[index]
@@ -435,9 +459,9 @@ def _weigh(text: str, evidence: list[_Evidence]) -> list[_Kept]:
                 k.rule_id = _QUOTED_PREFIX + k.rule_id
                 k.weight *= QUOTED_FACTOR
 
-    if positive and _QUESTION_MARKS.search(text):
+    if positive and any(mark in text for mark in _QUESTION_MARKS):
         # Question lines are whole lines: only the lines that hold positive evidence are tested (once each).
-        line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        line_starts = _line_starts(text)
         asked: dict[int, int] = {}  # line number -> its end when it is a question line, else -1
         for k in positive:
             line = bisect_right(line_starts, k.item.start) - 1
@@ -473,7 +497,7 @@ def _combos(text: str, kept: list[_Kept]) -> list[_Kept]:
     ]
     if not usable:
         return []
-    line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+    line_starts = _line_starts(text)
 
     def block(position: int) -> int:
         return bisect_right(line_starts, position) - 1

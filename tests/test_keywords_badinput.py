@@ -1,8 +1,8 @@
 """Bad input, property-based (hypothesis): whatever a page holds -- nothing, megabytes of one character, mixed
 scripts, lone surrogates, emoji, zero-width characters, evasive spellings -- it is scored without error, every
-reason points at its real text, and the fast paths (numpy views, contact windows, the jieba shortcut) agree with
-the plain ones. Linear time is a property of the algorithms (see bench/score.py for measured scaling); nothing
-here times anything."""
+reason points at its real text, and the fast paths (compiled and numpy views, contact windows, the jieba shortcut,
+the number-run mapping) agree with the plain ones. Linear time is a property of the algorithms (see
+bench/score.py for measured scaling); nothing here times anything."""
 
 from __future__ import annotations
 
@@ -127,6 +127,21 @@ def test_jieba_shortcut_agrees_with_jieba(text: str, data: st.DataObject) -> Non
     assert tokenizer.is_token_span(skeleton, start, end) == (start in boundaries and end in boundaries)
 
 
+@SETTINGS
+@given(TEXTS)
+def test_token_boundaries_are_jiebas(text: str) -> None:
+    """TermTokenizer.boundaries (jieba's dictionary-mode algorithm without its generators) cuts where jieba does,
+    on raw text (spaces, line breaks, every script) and on skeletons."""
+    tokenizer = TermTokenizer.for_lexicon(load_lexicon())
+    for sample in (text, normalise(text).skeleton):
+        expected = {0}
+        position = 0
+        for token in tokenizer.segment(sample):
+            position += len(token)
+            expected.add(position)
+        assert tokenizer.boundaries(sample) == expected
+
+
 @pytest.mark.parametrize(
     ("label", "text"),
     [
@@ -144,3 +159,89 @@ def test_hostile_pages_are_scored(scorer: Scorer, label: str, text: str) -> None
     result = scorer.score(text)
     assert 0 <= result.score <= 100, label
     assert all(r.start == -1 or text[r.start : r.end] == r.text for r in result.reasons)
+
+
+_DIGITISH = st.text(st.sampled_from("0123456789一二三四五六七八九零〇幺两拐洞勾 \t\r\n-_.·x，"), max_size=60)
+
+
+@SETTINGS
+@given(st.one_of(_DIGITISH, TEXTS))
+def test_compiled_number_runs_are_the_number_run_regex(text: str) -> None:
+    """keywords._fold's number-run mapping is the regex substitution of the pure-Python normaliser."""
+    from keywords.normalisation import _folder, _map_number_runs
+
+    assert _folder().number_runs(text) == _map_number_runs(text)
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from("0123456789ab -\n①"), max_size=60)))
+def test_digit_chains_are_the_number_hint_regex(text: str) -> None:
+    """keywords._fold.digit_chains finds exactly the spans of contacts' number hint regex."""
+    from keywords._fold import digit_chains
+
+    from keywords.contacts import _NUMBER_HINT
+
+    view = normalise(text).digits
+    assert digit_chains(view, 5, 3) == [m.span() for m in _NUMBER_HINT.finditer(view)]
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from("微威薇徽维绿泡信vwxeihn加+➕ \n"), max_size=40)))
+def test_wechat_hints_are_the_hint_regex(text: str) -> None:
+    """Contacts' WeChat hints, tried only where one can start, are exactly the hint regex's matches."""
+    from keywords.contacts import _WECHAT_HINT, _wechat_hints
+
+    for view in (text, normalise(text).digits):
+        assert [m.span() for m in _wechat_hints(view)] == [m.span() for m in _WECHAT_HINT.finditer(view)]
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from('“”「」『』《》‘’"＂ab\n'), max_size=40)))
+def test_quoted_spans_are_the_quote_regex(text: str) -> None:
+    """Quotations found from their opening marks are exactly the quotation regex's matches."""
+    from keywords.quotes import _QUOTE, quoted_spans
+
+    assert quoted_spans(text) == [m.span() for m in _QUOTE.finditer(text)]
+
+
+@SETTINGS
+@given(TEXTS)
+def test_the_compiled_crossing_test_walks_the_dictionary_like_jieba(text: str) -> None:
+    """keywords._segment.nothing_crosses (with its longest-entry shortcut) against the plain walk of jieba's
+    prefix dictionary: is there an entry with a frequency that starts before a boundary and ends after it?"""
+    tokenizer = TermTokenizer.for_lexicon(load_lexicon())
+    tokenizer.initialize()
+    freq = tokenizer._prefixes
+
+    def plain(view: str, boundary: int) -> bool:
+        if boundary <= 0 or boundary >= len(view):
+            return True
+        if view[boundary - 1].isascii() and view[boundary].isascii():
+            return False
+        for i in range(max(0, boundary - tokenizer._longest + 1), boundary):
+            for j in range(boundary + 1, len(view) + 1):
+                if view[i:j] not in freq:
+                    break
+                if freq[view[i:j]]:
+                    return False
+        return True
+
+    for view in (text, normalise(text).skeleton):
+        for boundary in range(len(view) + 1):
+            assert tokenizer._nothing_crosses(view, boundary) == plain(view, boundary)
+
+
+@SETTINGS
+@given(st.one_of(TEXTS, st.text(st.sampled_from("加+➕vwx微威薇徽维绿泡信qQ扣企鹅🐧号: \n1234567890"), max_size=50)))
+def test_contact_cues_hold_their_marker_characters(text: str) -> None:
+    """Every WeChat (QQ) match holds one of the characters the extraction windows are tested for."""
+    from keywords import contacts
+
+    view = normalise(text).digits
+    for regexes, chars in (
+        ((contacts._WECHAT, contacts._WECHAT_BELOW), contacts._WECHAT_CUE_CHARS),
+        ((contacts._QQ, contacts._QQ_BELOW), contacts._QQ_CUE_CHARS),
+    ):
+        for regex in regexes:
+            for m in regex.finditer(view):
+                assert any(ch in m.group() for ch in chars), (regex.pattern, m.group())

@@ -197,7 +197,8 @@ def test_matches_do_not_straddle_clause_breaks(matcher: Matcher, text: str, rule
     assert _rules(matcher, text) == rules
 
 
-def test_byte_and_character_automata_find_the_same(lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dense_byte_and_character_automata_find_the_same(lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled dense automaton, pyahocorasick over bytes and pyahocorasick over characters agree."""
     fixtures = Path(__file__).parent / "fixtures"
     texts = [
         json.loads(line)["text"]
@@ -205,11 +206,32 @@ def test_byte_and_character_automata_find_the_same(lexicon: Lexicon, monkeypatch
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
+    texts += ["号" * 50, "\udcff代\ud800挂号" * 5, "😀代挂号😀专家号𠀀加号", "vx记者ｖｘ代guahao", ""]
     tokenizer = TermTokenizer.for_lexicon(lexicon)
+    dense = Matcher(lexicon, tokenizer)
+    monkeypatch.setattr(matcher_module, "DENSE_AUTOMATON_MAX_BYTES", 0)
     by_bytes = Matcher(lexicon, tokenizer)
     monkeypatch.setattr(matcher_module, "BYTE_AUTOMATON_MAX_KEYS", 0)
     by_characters = Matcher(lexicon, tokenizer)
     for text in texts:
         normalised = normalise(text)
-        assert by_bytes.scan(normalised) == by_characters.scan(normalised)
-        assert by_bytes.first_absent_cue(normalised) == by_characters.first_absent_cue(normalised)
+        scans = [m.scan(normalised) for m in (dense, by_bytes, by_characters)]
+        assert scans[0] == scans[1] == scans[2]
+        firsts = [m.first_absent_cue(normalised) for m in (dense, by_bytes, by_characters)]
+        assert firsts[0] == firsts[1] == firsts[2]
+
+
+def test_dense_automaton_reports_like_pyahocorasick() -> None:
+    """Overlapping and nested keys, at every end longest first, over every storage width of str."""
+    import ahocorasick
+    from keywords._automaton import DenseAutomaton
+
+    keys = ["a", "ab", "bab", "号", "挂号", "代挂号", "𠀀号", "é", "\x80"]
+    dense = DenseAutomaton(keys, keys)
+    reference = ahocorasick.Automaton()
+    for key in keys:
+        reference.add_word(key, key)
+    reference.make_automaton()
+    for text in ["abab", "代挂号号", "x𠀀号代挂号abé", "é\x80ab", "\ud800挂号", ""]:
+        assert dense.findall(text) == list(reference.iter(text))
+        assert dense.first(text) == next(reference.iter(text), None)
