@@ -10,8 +10,9 @@ STAMP  := $(VENV)/.installed
 # the libraries OpenCV (used by the OCR) loads; Chromium for rendering and screenshots (Playwright drives
 # Debian's browser: its own browser download does not work on a closed network); PostgreSQL, whose throw-away
 # clusters the test suite starts on loopback ports to run the database tests a second time; Redis, whose
-# servers the suite starts the same way for the shared crawl frontier's tests.
-DEBS   := fonts-wqy-microhei fonts-noto-color-emoji libgl1 libglib2.0-0 chromium postgresql redis-server
+# servers the suite starts the same way for the shared crawl frontier's tests; gcc, which compiles the
+# scorer's C modules when touthunt is installed.
+DEBS   := fonts-wqy-microhei fonts-noto-color-emoji libgl1 libglib2.0-0 chromium postgresql redis-server gcc
 DEB_STAMP := $(VENV)/.debs
 
 .PHONY: demo test lint bench clean system-deps
