@@ -161,24 +161,17 @@ for i = 2, #entries, 2 do
 end
 redis.call('DEL', KEYS[1])
 if #entries > 0 then redis.call('INCR', KEYS[3]) end
-return #entries / 2
 """
 
-# KEYS: alive, leases, queue, epoch, workers; ARGV: worker. A worker whose heartbeat expired is reaped: its
-# leases go back to the queue and it leaves the run. Returns the number of requests returned, or -1 if alive.
-_REAP = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-local entries = redis.call('HGETALL', KEYS[2])
-for i = 2, #entries, 2 do
-  local value = entries[i]
-  local sep = string.find(value, '|', 1, true)
-  redis.call('ZADD', KEYS[3], string.sub(value, 1, sep - 1), string.sub(value, sep + 1))
-end
-redis.call('DEL', KEYS[2])
-redis.call('SREM', KEYS[5], ARGV[1])
-redis.call('INCR', KEYS[4])
-return #entries / 2
-"""
+# KEYS: leases, queue, epoch, alive, workers; ARGV: worker. A worker whose heartbeat expired is reaped: its
+# leases go back to the queue (as _RETURN) and it leaves the run. Returns the number of requests returned, or
+# -1 if the worker is alive.
+_REAP = (
+    "if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end\n"
+    + _RETURN
+    + "redis.call('SREM', KEYS[5], ARGV[1])\nreturn #entries / 2\n"
+)
+_RETURN += "return #entries / 2\n"
 
 
 class Fleet:
@@ -292,7 +285,7 @@ class Fleet:
             n = int(
                 self._reap(
                     keys=[
-                        self.keys.alive(worker), self.keys.leases(worker), self.keys.queue, self.keys.epoch,
+                        self.keys.leases(worker), self.keys.queue, self.keys.epoch, self.keys.alive(worker),
                         self.keys.workers,
                     ],
                     args=[worker],

@@ -1,13 +1,18 @@
-"""A small recorded web written for the crash-safety and scheduler tests: one scalper-style site of a hub page,
-list pages and detail pages, every answer a little slow and one very slow, so a crawl of it takes a few
-seconds and can be killed in the middle. All names and numbers are invented."""
+"""A small recorded web written for the crash-safety, scheduler and shared-frontier tests: one scalper-style
+site of a hub page, list pages and detail pages, every answer a little slow and one very slow, so a crawl of
+it takes a few seconds and can be killed in the middle. All names and numbers are invented. Also the helpers
+those tests share: a migrated database for a config, and waiting for a condition."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from crawler.config import Config
+from storage.db import make_engine, make_sessionmaker, upgrade
 
 HOST = "www.hz-kuaiyue-gh.com"
 LISTS = 8
@@ -76,3 +81,21 @@ def crawl_settings(proxy_url: str) -> dict[str, Any]:
         "evidence": {"enabled": False},  # the post-crawl capture has its own tests (tests/test_referrals_e2e.py)
         "runs": {"checkpoint_seconds": 0.2, "stop_grace_seconds": 5},
     }
+
+
+def open_db(config: Config) -> Any:
+    """A sessionmaker on the config's database, migrated to the newest schema."""
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    return make_sessionmaker(engine)
+
+
+def wait_for(condition: Any, timeout: float, what: str) -> Any:
+    """Poll ``condition`` until it returns something true (returned), or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

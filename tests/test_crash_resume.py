@@ -23,10 +23,9 @@ from crawler.config import Config, load_config
 from crawler.runner import RunSummary, SourceBusy, mark_gone_runs_interrupted, run_source, this_host
 from replayweb import ReplayWeb
 from storage import repository
-from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, FrontierEntry, Hit, Page, utcnow
 from tests.conftest import database_url_for
-from tests.crawlweb import SLOW_PATH, crawl_settings, page_count, source_entry, write_web
+from tests.crawlweb import SLOW_PATH, crawl_settings, open_db, page_count, source_entry, wait_for, write_web
 
 pytestmark = pytest.mark.database
 
@@ -41,21 +40,6 @@ def make_config(folder: Path, proxy_url: str, *, timeout: float = 10) -> Config:
     body["network"]["timeout_seconds"] = timeout
     (folder / "config.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
     return load_config(folder / "config.yaml")
-
-
-def open_db(config: Config) -> Any:
-    engine = make_engine(config.database_url)
-    upgrade(engine)
-    return make_sessionmaker(engine)
-
-
-def wait_for(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def pages_by_run(sessions: Any) -> dict[str, tuple[int | None, int | None]]:

@@ -37,7 +37,7 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import AlertDelivery, CrawlRun, SchedulerLease, utcnow
 from tests import tinyapp
 from tests.conftest import database_url_for
-from tests.crawlweb import crawl_settings, source_entry, write_web
+from tests.crawlweb import crawl_settings, source_entry, wait_for, write_web
 from tests.receivers import Webhook, free_port
 
 pytestmark = pytest.mark.database
@@ -59,16 +59,6 @@ def open_db(config: Config) -> Any:
     engine = make_engine(config.database_url)
     upgrade(engine)
     return engine, make_sessionmaker(engine)
-
-
-def wait_for(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def fast(seconds: dict[str, float]) -> Any:

@@ -36,10 +36,9 @@ from crawler.sharedfrontier import Fleet, Keys, combined_stats, connect
 from crawler.worker import WorkerReport, run_worker
 from replayweb import ReplayWeb
 from review.app import create_app
-from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import CrawlRun, Hit, Page
 from tests.conftest import database_unavailable, database_url_for
-from tests.crawlweb import crawl_settings, page_count, source_entry, write_web
+from tests.crawlweb import crawl_settings, open_db, page_count, source_entry, wait_for, write_web
 from tests.review_seed import ANALYST, login, seed
 
 ROBOTS = "/robots.txt"  # every crawl process asks for it once: not a page, not a duplicate fetch
@@ -58,12 +57,6 @@ def make_config(folder: Path, proxy_url: str, redis_url: str | None, **frontier:
     return load_config(folder / "config.yaml")
 
 
-def open_db(config: Config) -> Any:
-    engine = make_engine(config.database_url)
-    upgrade(engine)
-    return make_sessionmaker(engine)
-
-
 def stored(sessions: Any) -> dict[str, int | None]:
     with sessions() as s:
         return {p.canonical_url: p.last_run_id for p in s.scalars(select(Page))}
@@ -77,15 +70,6 @@ def hit_pages(sessions: Any) -> set[str]:
 def fetched_twice(web: Any) -> dict[str, int]:
     counts = Counter(url for _method, url, _status in web.requests_log if not url.endswith(ROBOTS))
     return {url: n for url, n in counts.items() if n > 1}
-
-
-def wait_for(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_workers(config: Config, n: int) -> tuple[threading.Event, list[threading.Thread], list[WorkerReport]]:
@@ -108,6 +92,27 @@ def crawl_in_thread(config: Config, sessions: Any) -> tuple[threading.Thread, li
     )
     thread.start()
     return thread, result
+
+
+def crawl_with_a_fault(
+    config: Config, sessions: Any, web: Any, *, when: Any, fault: Any
+) -> tuple[RunSummary, WorkerReport]:
+    """A crawl by the owner and one worker; ``fault()`` strikes once ``when()`` holds. The run's summary and the
+    worker's report, once both ended."""
+    stop, threads, reports = start_workers(config, 1)
+    web.clear_log()
+    crawl, result = crawl_in_thread(config, sessions)
+    wait_for(when, 60, "the moment of the fault")
+    fault()
+    crawl.join(120)
+    for thread in threads:
+        thread.join(30)
+    stop.set()
+    return result[0], reports[0]
+
+
+def first_pages_stored(sessions: Any) -> Any:
+    return lambda: len(stored(sessions)) >= 3
 
 
 def redis_keys(url: str) -> list[bytes]:
@@ -174,11 +179,9 @@ def test_a_worker_killed_with_sigkill_loses_nothing(
 ) -> None:
     config = make_config(tmp_path, web.proxy_url, redis_server.url)
     sessions = open_db(config)
-    stop, threads, reports = start_workers(config, 1)
-    web.clear_log()
-    crawl, result = crawl_in_thread(config, sessions)
     fleet_keys = Keys("touthunt", "kuaiyue")
     server = redis.Redis.from_url(redis_server.url)
+    at_kill: dict[str, set[str]] = {}
 
     def worker_holds_requests() -> bool:
         with sessions() as s:
@@ -186,24 +189,20 @@ def test_a_worker_killed_with_sigkill_loses_nothing(
         others = other_workers(redis_server.url, run.pid if run else None) if run and run.pid else []
         return bool(others) and server.hlen(fleet_keys.leases(others[0])) > 0 and len(stored(sessions)) >= 3
 
-    wait_for(worker_holds_requests, 60, "the worker to hold requests")
-    with sessions() as s:
-        victim = other_workers(redis_server.url, s.scalar(select(CrawlRun.pid)))[0]
-    os.kill(int(victim.split(":")[1]), signal.SIGKILL)
-    requested_before = {url for _m, url, _s in web.requests_log}
-    stored_at_kill = set(stored(sessions))
-    crawl.join(120)
-    for thread in threads:
-        thread.join(30)
-    stop.set()
+    def kill_the_worker() -> None:
+        with sessions() as s:
+            victim = other_workers(redis_server.url, s.scalar(select(CrawlRun.pid)))[0]
+        os.kill(int(victim.split(":")[1]), signal.SIGKILL)
+        at_kill["requested"] = {url for _m, url, _s in web.requests_log}
+        at_kill["stored"] = set(stored(sessions))
 
-    summary = result[0]
+    summary, report = crawl_with_a_fault(config, sessions, web, when=worker_holds_requests, fault=kill_the_worker)
     assert summary.status == "finished", summary
     assert set(stored(sessions)) == alone["pages"]  # nothing lost
     assert hit_pages(sessions) == alone["hits"]
-    assert reports[0].joined[0][2] == -signal.SIGKILL
+    assert report.joined[0][2] == -signal.SIGKILL
     # fetched again: only requests the killed worker had taken and not stored
-    assert set(fetched_twice(web)) <= requested_before - stored_at_kill
+    assert set(fetched_twice(web)) <= at_kill["requested"] - at_kill["stored"]
     assert redis_keys(redis_server.url) == []
 
 
@@ -252,16 +251,9 @@ def test_redis_restarting_during_the_crawl_loses_nothing(
 ) -> None:
     config = make_config(tmp_path, web.proxy_url, redis_server.url)
     sessions = open_db(config)
-    stop, threads, _reports = start_workers(config, 1)
-    web.clear_log()
-    crawl, result = crawl_in_thread(config, sessions)
-    wait_for(lambda: len(stored(sessions)) >= 3, 60, "the first pages")
-    redis_server.restart()
-    crawl.join(120)
-    for thread in threads:
-        thread.join(30)
-    stop.set()
-    summary = result[0]
+    summary, _report = crawl_with_a_fault(
+        config, sessions, web, when=first_pages_stored(sessions), fault=redis_server.restart
+    )
     assert summary.status == "finished", summary
     assert set(stored(sessions)) == alone["pages"]
     assert hit_pages(sessions) == alone["hits"]
@@ -274,18 +266,15 @@ def test_the_database_refusing_work_for_seconds_loses_nothing(
 ) -> None:
     config = make_config(tmp_path, web.proxy_url, redis_server.url)
     sessions = open_db(config)
-    stop, threads, _reports = start_workers(config, 1)
-    web.clear_log()
-    crawl, result = crawl_in_thread(config, sessions)
-    wait_for(lambda: len(stored(sessions)) >= 3, 60, "the first pages")
-    sessions.kw["bind"].dispose()  # this test's own connections must not keep the server from stopping
-    with database_unavailable(config.database_url):
-        time.sleep(4)
-    crawl.join(120)
-    for thread in threads:
-        thread.join(30)
-    stop.set()
-    summary = result[0]
+
+    def refuse_work_for_four_seconds() -> None:
+        sessions.kw["bind"].dispose()  # this test's own connections must not keep the server from stopping
+        with database_unavailable(config.database_url):
+            time.sleep(4)
+
+    summary, _report = crawl_with_a_fault(
+        config, sessions, web, when=first_pages_stored(sessions), fault=refuse_work_for_four_seconds
+    )
     assert summary.status == "finished", summary
     assert "store_error" not in summary.error_reasons
     assert set(stored(sessions)) == alone["pages"]
@@ -307,7 +296,7 @@ def test_a_stopped_shared_crawl_resumes_from_the_queue_on_its_next_run(
         target=lambda: result.append(run_source(config, config.sources[0], sessions, show_progress=False, stop=stop))
     )
     thread.start()
-    wait_for(lambda: len(stored(sessions)) >= 3, 60, "the first pages")
+    wait_for(first_pages_stored(sessions), 60, "the first pages")
     stop.set()  # touthunt serve shutting down
     thread.join(60)
     assert result[0].status == "interrupted"
